@@ -1,0 +1,711 @@
+"""`RequestHandler`: the `asyncio.Protocol` serving one HTTP/1.x server connection.
+
+Bytes in, responses out::
+
+    data_received ─► RequestParser.feed_data ─► queue of (message, payload)
+                                                     │ in order, one at a time
+                                                     ▼
+    request task: request_factory ─► request_handler ─► resp.prepare / resp.write_eof
+                                                     │
+                   access log ◄──────────────────────┘ then: next queued request,
+                                                        keep-alive idle, or close
+
+Design points, and why:
+
+* **One task per request, none per connection.** A request runs in its own task created from
+  a fresh copy of the connection's base context, so context variables set by one handler never
+  leak into the next request on the same keep-alive connection, and an idle connection costs
+  no task and no future. On Python 3.12+ the task starts eagerly inside ``data_received``: a
+  handler that does not block answers before the callback returns.
+* **Pipelining** is answered in order: parsed requests wait in a deque; the next one starts when
+  the previous response is finished. A peer that pipelines more than ``_MAX_QUEUED`` requests
+  is paused (reading stops) until the backlog is served.
+* **Keep-alive** uses a single ``loop.call_at`` handle per connection. Finishing a request only
+  moves a deadline forward; the handle, when it fires early, re-arms itself at the deadline. So
+  a busy connection allocates no timer per request. The same deadline bounds how long a new
+  connection may stay silent (or dribble a request head).
+* **Errors**: a malformed request is answered with its status (400, 413, 414, 431, ... from the
+  codec error's ``code``) and ``Connection: close``, written in order after the responses of
+  earlier pipelined requests, then the connection closes. A handler exception becomes a 500
+  (504 for ``TimeoutError``), with the traceback in the body only in debug mode. An
+  ``HTTPException`` raised by the handler is sent as its response.
+* **Unread request bodies** are drained (at most ``_DRAIN_LIMIT`` bytes, at most
+  ``lingering_time`` seconds) so the connection can be reused; otherwise it is closed.
+* **Peer disconnection**: with ``handler_cancellation`` the running handler is cancelled;
+  without it (the default) the handler continues and its body reads and writes raise
+  ``ConnectionResetError``.
+* **Upgrades** (WebSocket, CONNECT): once the parser reports an upgrade, further bytes are kept
+  aside until the response calls `RequestHandler.set_parser` with the new protocol's reader,
+  which then receives them (see `UpgradedReader`). An upgraded connection is closed when its
+  handler returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import html
+import logging
+import socket
+import sys
+import traceback
+import warnings
+from collections import deque
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+
+from .. import hdrs
+from .._helpers_timeouts import calculate_timeout_when
+from .._http._message import HttpVersion11, RawRequestMessage
+from .._http._parser import RequestParser
+from .._http._writer import StreamWriter, serialize_headers
+from ..abc import AbstractAccessLogger
+from ..base_protocol import BaseProtocol
+from ..http_exceptions import HttpProcessingError
+from ..log import access_logger, server_logger
+from ..streams import EMPTY_PAYLOAD, StreamReader
+from ._exceptions import HTTPException
+from ._log import AccessLogger
+from ._response import Response, StreamResponse
+
+if TYPE_CHECKING:
+    from ._request import BaseRequest
+    from ._server import Server
+
+__all__ = ("PayloadAccessError", "RequestHandler", "RequestPayloadError", "UpgradedReader")
+
+# Unread request body a finished request may leave behind and still have its connection reused.
+_DRAIN_LIMIT: Final = 256 * 1024
+# Parsed requests waiting behind the running one before reading from the peer pauses.
+_MAX_QUEUED: Final = 32
+
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class RequestPayloadError(Exception):
+    """The request body could not be read: it is malformed or the connection broke."""
+
+
+class PayloadAccessError(Exception):
+    """The request body was read after the response to it had been sent."""
+
+
+class UpgradedReader(Protocol):
+    """What `RequestHandler.set_parser` accepts: the reader of the protocol a connection was
+    upgraded to (for instance the WebSocket frame reader).
+
+    ``feed_data(data)`` returns ``(eof, tail)``; a true ``eof`` means the reader wants no more
+    data and the connection is closed gracefully (``tail`` is ignored). ``feed_eof()`` is
+    called once when the peer closes the connection.
+    """
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]: ...
+
+    def feed_eof(self) -> Any: ...
+
+
+class _BadRequest:
+    """Stands in the request queue for a request the parser rejected."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: HttpProcessingError) -> None:
+        self.exc = exc
+
+
+_QueueItem = tuple[RawRequestMessage | _BadRequest, StreamReader]
+
+
+class RequestHandler(BaseProtocol):
+    """Serves one client connection for a `Server` (``manager``).
+
+    Keyword arguments are the server's connection settings (also accepted by `AppRunner`,
+    `Server` and ``Application(handler_args=...)``):
+
+    ``keepalive_timeout`` seconds an idle connection is kept open (also the limit for a new
+    connection to send a request); ``tcp_keepalive`` sets ``SO_KEEPALIVE``; ``logger`` gets
+    handler errors; ``access_log`` (``None`` disables it), ``access_log_class`` and
+    ``access_log_format`` configure access logging; ``debug`` puts tracebacks into 500
+    responses (also on when the loop is in debug mode); ``max_line_size``,
+    ``max_field_size`` and ``max_headers`` limit request heads; ``read_bufsize`` is the body
+    buffer's flow-control limit; ``auto_decompress`` decodes compressed request bodies;
+    ``lingering_time`` bounds the seconds spent draining an unread body (``0``: never drain,
+    close instead); ``timeout_ceil_threshold``: timeouts of at least this many seconds are
+    rounded up to whole seconds.
+    """
+
+    __slots__ = (
+        "_access_logger",
+        "_auto_continue",
+        "_busy",
+        "_close",
+        "_context",
+        "_current_request",
+        "_debug",
+        "_force_close",
+        "_keepalive",
+        "_keepalive_deadline",
+        "_keepalive_handle",
+        "_keepalive_timeout",
+        "_last_payload",
+        "_lingering_time",
+        "_manager",
+        "_message_tail",
+        "_messages",
+        "_parser",
+        "_parser_failed",
+        "_payload_parser",
+        "_request_count",
+        "_request_factory",
+        "_request_handler",
+        "_task",
+        "_tcp_keepalive",
+        "_timeout_ceil_threshold",
+        "_upgraded",
+        "logger",
+    )
+
+    def __init__(
+        self,
+        manager: Server,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        keepalive_timeout: float = 3630.0,
+        tcp_keepalive: bool = True,
+        logger: logging.Logger = server_logger,
+        access_log_class: type[AbstractAccessLogger] = AccessLogger,
+        access_log: logging.Logger | None = access_logger,
+        access_log_format: str = AccessLogger.LOG_FORMAT,
+        debug: bool = False,
+        max_line_size: int = 8190,
+        max_headers: int = 128,
+        max_field_size: int = 8190,
+        lingering_time: float = 10.0,
+        read_bufsize: int = 2**16,
+        auto_decompress: bool = True,
+        timeout_ceil_threshold: float = 5,
+    ) -> None:
+        super().__init__(loop)
+        self._manager = manager
+        self._request_handler = manager.request_handler
+        self._request_factory = manager.request_factory
+        self._auto_continue = manager._auto_continue
+        self._keepalive_timeout = keepalive_timeout
+        self._tcp_keepalive = tcp_keepalive
+        self._lingering_time = float(lingering_time)
+        self._timeout_ceil_threshold = float(timeout_ceil_threshold)
+        self._debug = debug
+        self.logger = logger
+
+        self._parser = RequestParser(
+            self,
+            loop,
+            read_bufsize,
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+            payload_exception=RequestPayloadError,
+            auto_decompress=auto_decompress,
+            timer=None,
+        )
+        self._messages: deque[_QueueItem] = deque()
+        self._last_payload: StreamReader | None = None
+        # ``_busy``: a request is being served. ``_task`` is its task, once created (an eager
+        # task runs its first step before the constructor returns).
+        self._busy = False
+        self._task: asyncio.Task[None] | None = None
+        self._current_request: BaseRequest | None = None
+        self._context = contextvars.Context()
+        self._request_count = 0
+
+        self._keepalive = True
+        self._close = False
+        self._force_close = False
+        self._keepalive_handle: asyncio.TimerHandle | None = None
+        self._keepalive_deadline = 0.0
+
+        self._parser_failed = False
+        self._upgraded = False
+        self._message_tail = b""
+        self._payload_parser: UpgradedReader | None = None
+
+        # None: no access logging, and no per-request work for it.
+        self._access_logger: AbstractAccessLogger | None = None
+        if access_log is not None:
+            self._access_logger = access_log_class(access_log, access_log_format)
+
+    def __repr__(self) -> str:
+        state = "connected" if self.transport is not None else "disconnected"
+        return f"<{type(self).__name__} {state}>"
+
+    # -- public state ----------------------------------------------------------------------
+
+    @property
+    def keepalive_timeout(self) -> float:
+        """Seconds an idle keep-alive connection is kept open."""
+        return self._keepalive_timeout
+
+    @property
+    def peername(self) -> Any:
+        """The peer's address (``transport.get_extra_info("peername")``), ``None`` once lost."""
+        transport = self.transport
+        return transport.get_extra_info("peername") if transport is not None else None
+
+    @property
+    def ssl_context(self) -> Any:
+        """The ``ssl.SSLContext`` of a TLS connection, else ``None``."""
+        transport = self.transport
+        return transport.get_extra_info("sslcontext") if transport is not None else None
+
+    @property
+    def request_count(self) -> int:
+        """Requests started on this connection so far."""
+        return self._request_count
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if self._tcp_keepalive:
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                except OSError:  # pragma: no cover - platform specific
+                    pass
+        # Request tasks start from copies of this context (see the module docstring).
+        self._context = contextvars.copy_context()
+        self._manager.connection_made(self, transport)
+        # A connection that never sends a request is closed like an idle keep-alive one.
+        if self._keepalive_timeout > 0:
+            self._arm_keepalive()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._manager.connection_lost(self, exc)
+        super().connection_lost(exc)
+        self._force_close = True
+        self._cancel_keepalive()
+        self._messages.clear()
+
+        if self._payload_parser is not None:
+            try:
+                self._payload_parser.feed_eof()
+            except Exception as e:  # the new protocol's reader may complain about truncation
+                self.logger.debug("Error ending the upgraded connection's reader", exc_info=e)
+        # A request body never ends with the connection: one still being received is cut.
+        payload = self._last_payload
+        self._last_payload = None
+        if payload is not None and not payload.is_eof() and payload.exception() is None:
+            error = ConnectionResetError("Connection lost")
+            if exc is not None:
+                error.__cause__ = exc
+            payload.set_exception(error)
+
+        task = self._task
+        if task is not None and self._manager.handler_cancellation:
+            task.cancel("peer disconnected")
+
+    def data_received(self, data: bytes) -> None:
+        if self._force_close or self._parser_failed:
+            return
+        if self._upgraded:
+            reader = self._payload_parser
+            if reader is None:
+                # The handler has not taken the connection over yet; keep the bytes for it.
+                self._message_tail += data
+            else:
+                eof, _ = reader.feed_data(data)
+                if eof:
+                    self.close()
+            return
+        try:
+            messages, upgraded, tail = self._parser.feed_data(data)
+        except HttpProcessingError as exc:
+            # The parser is dead: answer this after the requests already queued, then close.
+            self._parser_failed = True
+            self._enqueue(_BadRequest(exc), EMPTY_PAYLOAD)
+            return
+        if upgraded:
+            self._upgraded = True
+            self._message_tail = tail
+        if messages:
+            if self._close:
+                # Closing gracefully: bodies of the running request still flow, new requests
+                # are not started.
+                return
+            for message, payload in messages:
+                self._enqueue(message, payload)
+
+    def _enqueue(self, message: RawRequestMessage | _BadRequest, payload: StreamReader) -> None:
+        self._messages.append((message, payload))
+        self._last_payload = payload
+        if not self._busy:
+            self._start_next(eager=True)
+        elif len(self._messages) >= _MAX_QUEUED:
+            self.pause_reading()
+
+    def resume_reading(self) -> None:
+        # Body streams resume reading as they drain; a long pipelining backlog keeps it paused.
+        if len(self._messages) < _MAX_QUEUED:
+            super().resume_reading()
+
+    # -- control ---------------------------------------------------------------------------
+
+    def keep_alive(self, val: bool) -> None:
+        """Allow (``True``) or forbid (``False``) reusing the connection after this response."""
+        self._keepalive = val
+
+    def close(self) -> None:
+        """Close gracefully: finish the running request (if any), start no new one."""
+        self._close = True
+        self._messages.clear()
+        self._cancel_keepalive()
+        if not self._busy:
+            self._close_transport()
+
+    def force_close(self) -> None:
+        """Close the connection now; a running handler sees its writes fail."""
+        self._force_close = True
+        self._messages.clear()
+        self._cancel_keepalive()
+        self._close_transport()
+
+    async def shutdown(self, timeout: float | None = 15.0) -> None:
+        """Finish the running request within ``timeout`` seconds, then close.
+
+        A handler still running after ``timeout`` is cancelled and given ``timeout`` more
+        seconds to unwind; then the connection is closed regardless.
+        """
+        self.close()
+        task = self._task
+        if task is not None and not task.done():
+            await asyncio.wait((task,), timeout=timeout)
+            task = self._task
+            if task is not None and not task.done():
+                task.cancel("server shutdown")
+                await asyncio.wait((task,), timeout=timeout)
+        self.force_close()
+
+    def set_parser(self, parser: UpgradedReader) -> None:
+        """Hand every further byte from the peer to ``parser`` (after an upgrade response).
+
+        Bytes that arrived after the upgrade request, before this call, are fed at once.
+        """
+        if self._payload_parser is not None:
+            raise RuntimeError("The connection was already handed over to another reader")
+        self._payload_parser = parser
+        self._upgraded = True
+        tail, self._message_tail = self._message_tail, b""
+        if tail:
+            eof, _ = parser.feed_data(tail)
+            if eof:
+                self.close()
+
+    # -- request processing ----------------------------------------------------------------
+
+    def _start_next(self, eager: bool) -> None:
+        """Start serving the oldest queued request."""
+        messages = self._messages
+        message, payload = messages.popleft()
+        if len(messages) == _MAX_QUEUED - 1 and self._reading_paused:
+            super().resume_reading()  # the backlog that paused reading is going down
+        if type(message) is _BadRequest:
+            # Nothing to run: answer and close right here.
+            self._send_bad_request(message.exc)
+            return
+        assert isinstance(message, RawRequestMessage)
+        self._busy = True
+        coro = self._serve(message, payload)
+        context = self._context.copy()
+        if sys.version_info >= (3, 12) and eager:
+            task = asyncio.Task(coro, loop=self._loop, context=context, eager_start=True)
+        else:
+            task = self._loop.create_task(coro, context=context)
+        if not task.done():
+            # An eager task may already have finished (and even started its successor).
+            self._task = task
+
+    async def _serve(self, message: RawRequestMessage, payload: StreamReader) -> None:
+        """The body of a request task: run the handler, send its response, then move on."""
+        loop = self._loop
+        self._request_count += 1
+        self._manager.requests_count += 1
+        writer = StreamWriter(self, loop)
+        task = cast("asyncio.Task[None]", asyncio.current_task())
+        try:
+            request = self._request_factory(message, payload, self, writer, task)
+        except Exception as exc:
+            self.logger.exception("Error creating the request object", exc_info=exc)
+            self._busy = False
+            self._task = None
+            self._send_error_and_close(500, "Server got itself in trouble")
+            return
+        self._current_request = request
+        start = loop.time()
+        try:
+            if self._auto_continue and message.version >= HttpVersion11:
+                expect = message.headers.get(hdrs.EXPECT)
+                if expect is not None and expect.lower() == "100-continue":
+                    self._send_continue(payload)
+            resp = await self._call_handler(request, writer)
+            keep = await self._send_response(request, resp, writer)
+            access_logger = self._access_logger
+            if access_logger is not None and resp is not None and access_logger.enabled:
+                access_logger.log(request, resp, loop.time() - start)
+            if keep and not payload.is_eof():
+                keep = await self._drain_body(message, payload)
+        except asyncio.CancelledError:
+            self._current_request = None
+            self._busy = False
+            self._task = None
+            self._close_transport()
+            raise
+        except Exception as exc:
+            # Only bugs get here (the handler's own errors are answered above).
+            self.logger.exception("Unhandled exception while serving a request", exc_info=exc)
+            keep = False
+        self._current_request = None
+        self._busy = False
+        self._task = None
+        if not keep:
+            if not payload.is_eof():
+                payload.set_exception(PayloadAccessError())
+            try:
+                # What the handler wrote before failing still goes out, ahead of the close.
+                writer.flush()
+            except ConnectionError:
+                pass
+            self._close_transport()
+        elif self._messages:
+            self._start_next(eager=False)
+        else:
+            self._arm_keepalive()
+
+    def _send_continue(self, payload: StreamReader) -> None:
+        # The low-level Server has no expect handler: agree to receive the body at once.
+        transport = self.transport
+        if transport is not None and not payload.is_eof():
+            transport.write(_CONTINUE)
+
+    async def _call_handler(
+        self, request: BaseRequest, writer: StreamWriter
+    ) -> StreamResponse | None:
+        """Run the handler; turn what it raises into the response to send.
+
+        Returns ``None`` when no response can be sent (the peer is gone, or the handler's
+        response already started before it failed).
+        """
+        try:
+            resp: Any = await self._request_handler(request)
+        except HTTPException as exc:
+            return _response_from_exception(exc)
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError as exc:
+            self.logger.debug("Request handler timed out", exc_info=exc)
+            return self._error_response(request, writer, 504, exc)
+        except ConnectionError as exc:
+            if self.transport is None:
+                self.logger.debug("Ignored premature client disconnection", exc_info=exc)
+                return None
+            return self._error_response(request, writer, 500, exc)
+        except Exception as exc:
+            return self._error_response(request, writer, 500, exc)
+        if isinstance(resp, HTTPException):
+            warnings.warn(
+                "returning HTTPException object is deprecated (#2415) and will be removed, "
+                "please raise the exception instead",
+                DeprecationWarning,
+                stacklevel=1,
+            )
+        elif not isinstance(resp, StreamResponse):
+            if resp is None:
+                error = RuntimeError("Missing return statement on request handler")
+            else:
+                error = RuntimeError(
+                    f"Web-handler should return a response instance, got {resp!r}"
+                )
+            return self._error_response(request, writer, 500, error)
+        return cast(StreamResponse, resp)
+
+    async def _send_response(
+        self, request: BaseRequest, resp: StreamResponse | None, writer: StreamWriter
+    ) -> bool:
+        """Send ``resp``; return whether the connection may serve another request."""
+        if resp is None:
+            return False
+        if (self._close or not self._keepalive or self._keepalive_timeout <= 0) and not (
+            self._upgraded or resp.prepared
+        ):
+            # The connection closes after this response: say so in its head.
+            resp.force_close()
+        try:
+            await resp.prepare(request)
+            await resp.write_eof()
+        except ConnectionError as exc:
+            self.logger.debug("Ignored premature client disconnection", exc_info=exc)
+            return False
+        except Exception as exc:
+            if writer.output_size:
+                self.logger.exception("Error sending the response", exc_info=exc)
+                return False
+            # Nothing went out yet (e.g. an on_response_prepare hook failed): answer 500.
+            error_resp = self._error_response(request, writer, 500, exc)
+            if error_resp is None:
+                return False
+            try:
+                await error_resp.prepare(request)
+                await error_resp.write_eof()
+            except Exception as exc2:
+                self.logger.debug("Could not send the error response", exc_info=exc2)
+            return False
+        if self._upgraded or self._force_close or self._close or not self._keepalive:
+            return False
+        return bool(resp.keep_alive)
+
+    def _error_response(
+        self, request: BaseRequest, writer: StreamWriter, status: int, exc: BaseException
+    ) -> StreamResponse | None:
+        """The response for a handler that failed with ``exc`` (``None``: too late for one)."""
+        if status >= 500:
+            self.logger.exception("Error handling request", exc_info=exc)
+        if writer.output_size:
+            # The handler's own response already started; the only signal left is closing.
+            return None
+        phrase = HTTPStatus(status).phrase
+        title = f"{status} {phrase}"
+        message = "Server got itself in trouble" if status == 500 else phrase
+        tb = None
+        if self._debug or self._loop.get_debug():
+            tb = "".join(traceback.format_exception(exc))
+        if "text/html" in request.headers.get(hdrs.ACCEPT, ""):
+            body = f"<h1>{title}</h1>{html.escape(message)}"
+            if tb is not None:
+                body += f"<h2>Traceback:</h2>\n<pre>{html.escape(tb)}</pre>"
+            text = f"<html><head><title>{title}</title></head><body>{body}</body></html>\n"
+            content_type = "text/html"
+        else:
+            text = f"{title}\n\n{message}\n"
+            if tb is not None:
+                text += f"\n{tb}"
+            content_type = "text/plain"
+        resp = Response(status=status, text=text, content_type=content_type)
+        resp.force_close()
+        return resp
+
+    async def _drain_body(self, message: RawRequestMessage, payload: StreamReader) -> bool:
+        """Read and drop what is left of an unread body; ``False``: close the connection."""
+        lingering = self._lingering_time
+        if lingering <= 0:
+            return False
+        length = message.headers.get(hdrs.CONTENT_LENGTH)
+        if (
+            length is not None
+            and length.isdigit()
+            and int(length) - payload.total_bytes > _DRAIN_LIMIT
+        ):
+            return False  # too much to wait for
+        budget = _DRAIN_LIMIT
+        try:
+            async with asyncio.timeout(lingering):
+                while True:
+                    chunk = await payload.readany()
+                    if not chunk:
+                        return True
+                    budget -= len(chunk)
+                    if budget < 0:
+                        return False
+        except Exception:  # timeout, broken or failed body: not worth keeping the connection
+            return False
+
+    def _send_bad_request(self, exc: HttpProcessingError) -> None:
+        """Answer a request the parser rejected, then close the connection."""
+        self.logger.debug("Bad request from %s: %s", self.peername, exc)
+        status = exc.code if 400 <= exc.code < 600 else 400
+        self._send_error_and_close(status, exc.message, exc.headers)
+
+    def _send_error_and_close(
+        self, status: int, message: str, extra_headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Write a small plain text error response straight to the transport and close.
+
+        For failures before any request object exists, so no response object can be used.
+        """
+        transport = self.transport
+        self._force_close = True
+        self._cancel_keepalive()
+        self._messages.clear()
+        if transport is None:
+            return
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        body = f"{status} {phrase}\n\n{message}\n".encode("utf-8", "backslashreplace")
+        headers: dict[str, str] = dict(extra_headers) if extra_headers else {}
+        headers["Content-Type"] = "text/plain; charset=utf-8"
+        headers["Content-Length"] = str(len(body))
+        headers["Connection"] = "close"
+        status_line = f"HTTP/1.1 {status} {phrase}"
+        try:
+            head = serialize_headers(status_line, headers)
+        except ValueError:  # a codec error carried an unusable header
+            head = serialize_headers(
+                status_line, {k: v for k, v in headers.items() if k in _SAFE_ERROR_HEADERS}
+            )
+        transport.write(head + body)
+        transport.close()
+
+    # -- keep-alive ------------------------------------------------------------------------
+
+    def _arm_keepalive(self) -> None:
+        """The connection became idle: close it after ``keepalive_timeout`` seconds."""
+        timeout = self._keepalive_timeout
+        if timeout <= 0:
+            self._close_transport()
+            return
+        loop = self._loop
+        when = calculate_timeout_when(loop.time(), timeout, self._timeout_ceil_threshold)
+        self._keepalive_deadline = when
+        if self._keepalive_handle is None:
+            self._keepalive_handle = loop.call_at(when, self._on_keepalive)
+
+    def _on_keepalive(self) -> None:
+        self._keepalive_handle = None
+        if self._busy or self._messages or self.transport is None:
+            return  # busy: the next idle transition re-arms the timer
+        when = self._keepalive_deadline
+        if when - self._loop.time() > 0.001:
+            self._keepalive_handle = self._loop.call_at(when, self._on_keepalive)
+            return
+        self.logger.debug("Closing idle keep-alive connection")
+        self._close_transport()
+
+    def _cancel_keepalive(self) -> None:
+        handle = self._keepalive_handle
+        if handle is not None:
+            handle.cancel()
+            self._keepalive_handle = None
+
+    def _close_transport(self) -> None:
+        self._cancel_keepalive()
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.close()
+
+
+_SAFE_ERROR_HEADERS: Final = frozenset({"Content-Type", "Content-Length", "Connection"})
+
+
+def _response_from_exception(exc: HTTPException) -> StreamResponse:
+    """A fresh response for a raised ``HTTPException``.
+
+    Fresh because applications commonly raise shared exception instances, and a response can
+    only be sent once.
+    """
+    resp = Response(status=exc.status, reason=exc.reason, text=exc.text, headers=exc.headers)
+    cookies = getattr(exc, "cookies", None)
+    if cookies:
+        resp.cookies.update(cookies)
+    return resp
