@@ -510,6 +510,14 @@ class RequestHandler(BaseProtocol):
                 self.logger.debug("Ignored premature client disconnection", exc_info=exc)
                 return None
             return self._error_response(request, writer, 500, exc)
+        except RequestPayloadError as exc:
+            # A malformed body (bad chunk, oversized trailer...) is the client's error: answer
+            # with the codec's status, as if the bytes had been rejected with the head.
+            cause = exc.__cause__
+            if isinstance(cause, HttpProcessingError) and 400 <= cause.code < 500:
+                self.logger.debug("Malformed request body", exc_info=exc)
+                return self._error_response(request, writer, cause.code, exc)
+            return self._error_response(request, writer, 500, exc)
         except Exception as exc:
             return self._error_response(request, writer, 500, exc)
         if isinstance(resp, HTTPException):
