@@ -1,9 +1,10 @@
 """Helpers for testing aiohyper servers and clients (``aiohttp.test_utils``).
 
-Server half: `TestServer` (an `Application` on a free local port), `RawTestServer` (a
-low-level handler), their base `BaseTestServer`, `make_mocked_request` (a `Request` wired to
-mocks, for unit tests of handlers), `make_mocked_coro`, `unused_port`, and the event loop
-helpers `loop_context` / `setup_test_loop` / `teardown_test_loop`.
+Servers: `TestServer` (an `Application` on a free local port), `RawTestServer` (a low-level
+handler), their base `BaseTestServer`. Clients: `TestClient` (a `ClientSession` aimed at a test
+server) and `AioHTTPTestCase` (the same for ``unittest``). Mocks: `make_mocked_request` (a
+`Request` wired to mocks, for unit tests of handlers), `make_mocked_coro`. Also `unused_port`
+and the event loop helpers `loop_context` / `setup_test_loop` / `teardown_test_loop`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import gc
 import inspect
 import ipaddress
 import socket
+import unittest
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, overload
 from unittest import mock
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -25,6 +27,10 @@ from yarl import URL
 
 from . import hdrs
 from ._http._message import HttpVersion, HttpVersion11, RawRequestMessage
+from .abc import AbstractCookieJar
+from .client._cookiejar import CookieJar
+from .client._response import ClientResponse
+from .client._session import ClientSession, _BaseRequestContextManager, _RequestContextManager
 from .streams import EMPTY_PAYLOAD, StreamReader
 from .web._runner import AppRunner, BaseRunner, ServerRunner, SockSite
 from .web._server import Server
@@ -32,13 +38,15 @@ from .web._server import Server
 if TYPE_CHECKING:
     import ssl
 
-    from .typedefs import LooseHeaders
+    from .typedefs import LooseHeaders, StrOrURL
     from .web._app import Application
-    from .web._request import Request
+    from .web._request import BaseRequest, Request
 
 __all__ = (
+    "AioHTTPTestCase",
     "BaseTestServer",
     "RawTestServer",
+    "TestClient",
     "TestServer",
     "get_port_socket",
     "get_unused_port_socket",
@@ -254,6 +262,250 @@ class RawTestServer(BaseTestServer):
         return ServerRunner(
             server, handle_signals=handle_signals, shutdown_timeout=shutdown_timeout
         )
+
+
+# -- test client ---------------------------------------------------------------------------
+
+_Request = TypeVar("_Request", bound="BaseRequest")
+_ApplicationNone = TypeVar("_ApplicationNone", "Application", None)
+
+
+class _WSConnectContextManager(_BaseRequestContextManager[Any]):
+    """What `TestClient.ws_connect` returns: await it for the WebSocket, or ``async with`` it
+    to close the WebSocket at the end of the block."""
+
+    __slots__ = ()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._resp.close()
+
+
+class TestClient(Generic[_Request, _ApplicationNone]):
+    """A `ClientSession` aimed at a test server: request methods take paths on that server.
+
+    ``app_or_server`` is a `TestServer` or a `RawTestServer` (wrap an `Application` in
+    ``TestServer(app)`` first). ``await client.start_server()`` (or ``async with client``)
+    starts the server; ``await client.close()`` releases every response and WebSocket it
+    handed out, closes the session and stops the server. ``scheme`` and ``host`` override the
+    server's before it starts. ``cookie_jar`` defaults to an unsafe `CookieJar`, because the
+    server lives at an IP address (127.0.0.1) whose cookies a safe jar would drop. Other
+    keyword arguments go to the `ClientSession`.
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    @overload
+    def __init__(
+        self: TestClient[Request, Application],
+        app_or_server: TestServer,
+        *,
+        scheme: str | None = None,
+        host: str | None = None,
+        cookie_jar: AbstractCookieJar | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        **kwargs: Any,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: TestClient[BaseRequest, None],
+        app_or_server: BaseTestServer,
+        *,
+        scheme: str | None = None,
+        host: str | None = None,
+        cookie_jar: AbstractCookieJar | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        **kwargs: Any,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        app_or_server: BaseTestServer,
+        *,
+        scheme: str | None = None,
+        host: str | None = None,
+        cookie_jar: AbstractCookieJar | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(app_or_server, BaseTestServer):
+            raise TypeError(
+                "TestClient needs a TestServer or RawTestServer, got "
+                f"{type(app_or_server).__name__}; wrap an Application in TestServer(app)"
+            )
+        server = app_or_server
+        for name, value in (("scheme", scheme), ("host", host)):
+            if value is None or value == getattr(server, name):
+                continue
+            if server.started:
+                raise ValueError(f"the test server is already started, its {name} is fixed")
+            setattr(server, name, value)
+        self._server = server
+        if cookie_jar is None:
+            cookie_jar = CookieJar(unsafe=True, loop=loop)
+        self._session = ClientSession(loop=loop, cookie_jar=cookie_jar, **kwargs)
+        self._loop = loop
+        self._responses: list[ClientResponse] = []
+        self._websockets: list[Any] = []
+        self._closed = False
+
+    async def start_server(self, **kwargs: Any) -> None:
+        """Start the test server (``kwargs`` go to its ``start_server``)."""
+        await self._server.start_server(loop=self._loop, **kwargs)
+
+    @property
+    def scheme(self) -> str:
+        """``"http"``, or ``"https"`` for a server with TLS."""
+        return self._server.scheme
+
+    @property
+    def host(self) -> str:
+        return self._server.host
+
+    @property
+    def port(self) -> int:
+        """The port of the server (known once it is started)."""
+        return self._server.port
+
+    @property
+    def server(self) -> BaseTestServer:
+        return self._server
+
+    @property
+    def app(self) -> _ApplicationNone:
+        """The application of a `TestServer`; ``None`` for a `RawTestServer`."""
+        return cast(_ApplicationNone, getattr(self._server, "app", None))
+
+    @property
+    def session(self) -> ClientSession:
+        """The underlying session; it needs absolute URLs (see `make_url`)."""
+        return self._session
+
+    def make_url(self, path: StrOrURL) -> URL:
+        """The absolute URL of ``path`` on the test server."""
+        return self._server.make_url(path)
+
+    async def _request(self, method: str, path: StrOrURL, **kwargs: Any) -> ClientResponse:
+        resp = await self._session.request(method, self.make_url(path), **kwargs)
+        # Kept so that close() can release what a test forgot to read.
+        self._responses.append(resp)
+        return resp
+
+    def request(self, method: str, path: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """Send ``method path`` to the test server; ``kwargs`` as for
+        `ClientSession.request`. Await the result, or ``async with`` it."""
+        return _RequestContextManager(self._request(method, path, **kwargs))
+
+    def get(self, path: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """A GET request to ``path`` on the test server."""
+        return _RequestContextManager(self._request(hdrs.METH_GET, path, **kwargs))
+
+    def post(self, path: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """A POST request to ``path`` on the test server."""
+        return _RequestContextManager(self._request(hdrs.METH_POST, path, **kwargs))
+
+    def options(self, path: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """An OPTIONS request to ``path`` on the test server."""
+        return _RequestContextManager(self._request(hdrs.METH_OPTIONS, path, **kwargs))
+
+    def head(self, path: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """A HEAD request to ``path`` on the test server."""
+        return _RequestContextManager(self._request(hdrs.METH_HEAD, path, **kwargs))
+
+    def put(self, path: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """A PUT request to ``path`` on the test server."""
+        return _RequestContextManager(self._request(hdrs.METH_PUT, path, **kwargs))
+
+    def patch(self, path: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """A PATCH request to ``path`` on the test server."""
+        return _RequestContextManager(self._request(hdrs.METH_PATCH, path, **kwargs))
+
+    def delete(self, path: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """A DELETE request to ``path`` on the test server."""
+        return _RequestContextManager(self._request(hdrs.METH_DELETE, path, **kwargs))
+
+    def ws_connect(self, path: StrOrURL, **kwargs: Any) -> _WSConnectContextManager:
+        """Open a WebSocket to ``path`` on the test server; ``kwargs`` as for
+        `ClientSession.ws_connect`. Await the result, or ``async with`` it."""
+        return _WSConnectContextManager(self._ws_connect(path, **kwargs))
+
+    async def _ws_connect(self, path: StrOrURL, **kwargs: Any) -> Any:
+        # Typed loosely so this module does not depend on the WebSocket client's layout.
+        session: Any = self._session
+        ws = await session.ws_connect(self.make_url(path), **kwargs)
+        self._websockets.append(ws)
+        return ws
+
+    async def close(self) -> None:
+        """Release every response and WebSocket, close the session and stop the server (a
+        second call does nothing)."""
+        if self._closed:
+            return
+        while self._responses:
+            self._responses.pop().close()
+        while self._websockets:
+            await self._websockets.pop().close()
+        await self._session.close()
+        await self._server.close()
+        self._closed = True
+
+    async def __aenter__(self) -> Self:
+        await self.start_server()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class AioHTTPTestCase(unittest.IsolatedAsyncioTestCase):
+    """A ``unittest`` case whose tests run against a fresh server and client each.
+
+    Override `get_application` (and, if needed, `get_server` / `get_client`). Each test method
+    (``async def test_...``) finds ``self.app``, ``self.server``, ``self.client`` and
+    ``self.loop`` ready. Overrides of `asyncSetUp` / `asyncTearDown` must call ``super()``.
+    """
+
+    app: Application
+    server: TestServer
+    client: TestClient[Request, Application]
+    loop: asyncio.AbstractEventLoop
+
+    async def get_application(self) -> Application:
+        """The application to test; subclasses must override this."""
+        raise NotImplementedError(f"{type(self).__name__} must override get_application()")
+
+    async def get_server(self, app: Application) -> TestServer:
+        """The test server serving ``app``."""
+        return TestServer(app)
+
+    async def get_client(self, server: TestServer) -> TestClient[Request, Application]:
+        """The test client talking to ``server``."""
+        return TestClient(server)
+
+    async def asyncSetUp(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.app = await self.get_application()
+        self.server = await self.get_server(self.app)
+        self.client = await self.get_client(self.server)
+        try:
+            await self.client.start_server()
+        except BaseException:
+            # unittest skips asyncTearDown when set-up fails: don't leak the session.
+            await self.client.close()
+            raise
+
+    async def asyncTearDown(self) -> None:
+        await self.client.close()
 
 
 # -- mocks ---------------------------------------------------------------------------------

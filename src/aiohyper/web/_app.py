@@ -268,8 +268,14 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     # State mapping
 
     def _check_frozen(self) -> None:
+        # aiohttp 3.x warns here rather than raising, and documented examples (testing.rst)
+        # change state after start-up; warn so such programs keep working.
         if self._frozen:
-            raise RuntimeError("Changing state of started or joined application is forbidden")
+            warnings.warn(
+                "Changing state of started or joined application is deprecated",
+                DeprecationWarning,
+                stacklevel=3,
+            )
 
     @overload
     def __getitem__(self, key: AppKey[_T]) -> _T: ...
