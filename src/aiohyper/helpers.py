@@ -14,44 +14,56 @@ import enum
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final, TypeVar, final
 
-from propcache.api import cached_property as cached_property
-from propcache.api import under_cached_property as under_cached_property
+from propcache.api import (
+    cached_property as cached_property,
+    under_cached_property as under_cached_property,
+)
 
 from . import hdrs
-from ._helpers_auth import BasicAuth as BasicAuth
-from ._helpers_auth import ProxyInfo as ProxyInfo
-from ._helpers_auth import basicauth_from_netrc as basicauth_from_netrc
-from ._helpers_auth import get_env_proxy_for_url as get_env_proxy_for_url
-from ._helpers_auth import netrc_from_env as netrc_from_env
-from ._helpers_auth import proxies_from_env as proxies_from_env
-from ._helpers_auth import strip_auth_from_url as strip_auth_from_url
-from ._helpers_dates import format_http_date as format_http_date
-from ._helpers_dates import parse_http_date as parse_http_date
-from ._helpers_dates import rfc822_formatted_time as rfc822_formatted_time
-from ._helpers_headers import ETAG_ANY as ETAG_ANY
-from ._helpers_headers import QUOTED_STRING as QUOTED_STRING
-from ._helpers_headers import TOKEN as TOKEN
-from ._helpers_headers import ContentDisposition as ContentDisposition
-from ._helpers_headers import ETag as ETag
-from ._helpers_headers import MimeType as MimeType
-from ._helpers_headers import content_disposition_header as content_disposition_header
-from ._helpers_headers import is_expected_content_type as is_expected_content_type
-from ._helpers_headers import is_token as is_token
-from ._helpers_headers import parse_content_type as parse_content_type
-from ._helpers_headers import parse_etag_list as parse_etag_list
-from ._helpers_headers import parse_mimetype as parse_mimetype
-from ._helpers_headers import quoted_string as quoted_string
-from ._helpers_headers import unquote_string as unquote_string
-from ._helpers_headers import validate_etag_value as validate_etag_value
-from ._helpers_timeouts import BaseTimerContext as BaseTimerContext
-from ._helpers_timeouts import TimeoutHandle as TimeoutHandle
-from ._helpers_timeouts import TimerContext as TimerContext
-from ._helpers_timeouts import TimerNoop as TimerNoop
-from ._helpers_timeouts import calculate_timeout_when as calculate_timeout_when
-from ._helpers_timeouts import ceil_timeout as ceil_timeout
-from ._http._message import HttpVersion as HttpVersion
-from ._http._message import HttpVersion10 as HttpVersion10
-from ._http._message import HttpVersion11 as HttpVersion11
+from ._helpers_auth import (
+    BasicAuth as BasicAuth,
+    ProxyInfo as ProxyInfo,
+    basicauth_from_netrc as basicauth_from_netrc,
+    get_env_proxy_for_url as get_env_proxy_for_url,
+    netrc_from_env as netrc_from_env,
+    proxies_from_env as proxies_from_env,
+    strip_auth_from_url as strip_auth_from_url,
+)
+from ._helpers_dates import (
+    format_http_date as format_http_date,
+    parse_http_date as parse_http_date,
+    rfc822_formatted_time as rfc822_formatted_time,
+)
+from ._helpers_headers import (
+    ETAG_ANY as ETAG_ANY,
+    QUOTED_STRING as QUOTED_STRING,
+    TOKEN as TOKEN,
+    ContentDisposition as ContentDisposition,
+    ETag as ETag,
+    MimeType as MimeType,
+    content_disposition_header as content_disposition_header,
+    is_expected_content_type as is_expected_content_type,
+    is_token as is_token,
+    parse_content_type as parse_content_type,
+    parse_etag_list as parse_etag_list,
+    parse_mimetype as parse_mimetype,
+    quoted_string as quoted_string,
+    unquote_string as unquote_string,
+    validate_etag_value as validate_etag_value,
+)
+from ._helpers_timeouts import (
+    BaseTimerContext as BaseTimerContext,
+    TimeoutHandle as TimeoutHandle,
+    TimerContext as TimerContext,
+    TimerNoop as TimerNoop,
+    calculate_timeout_when as calculate_timeout_when,
+    ceil_timeout as ceil_timeout,
+)
+from ._http._message import (
+    HttpVersion as HttpVersion,
+    HttpVersion10 as HttpVersion10,
+    HttpVersion11 as HttpVersion11,
+)
 from ._http._zlib import set_zlib_backend as set_zlib_backend
 
 __all__ = (

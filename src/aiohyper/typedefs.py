@@ -13,8 +13,7 @@ from http.cookies import BaseCookie, Morsel
 from typing import Any, Final, TypeAlias
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy, istr
-from yarl import URL
-from yarl import Query as _Query
+from yarl import URL, Query as _Query
 
 from ._http._message import RawHeaders as RawHeaders
 

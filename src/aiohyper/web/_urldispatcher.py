@@ -37,9 +37,9 @@ from collections.abc import (
     Iterable,
     Iterator,
     Mapping,
+    Set as AbstractSet,
     Sized,
 )
-from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
