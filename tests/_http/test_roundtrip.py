@@ -12,8 +12,7 @@ import dataclasses
 import zlib
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from multidict import CIMultiDict
 
 from aiohyper._http._message import HttpVersion
