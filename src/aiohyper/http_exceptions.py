@@ -120,8 +120,8 @@ class InvalidHeader(BadHttpMessage):
 class BadStatusLine(BadHttpMessage):
     """The request line or status line is malformed."""
 
-    def __init__(self, line: str = "", error: str | None = None) -> None:
-        if not isinstance(line, str):
+    def __init__(self, line: str | bytes = "", error: str | None = None) -> None:
+        if isinstance(line, bytes):
             line = repr(line)
         super().__init__(error or f"Bad status line {line!r}")
         self.args = (line,)
@@ -131,7 +131,7 @@ class BadStatusLine(BadHttpMessage):
 class BadHttpMethod(BadStatusLine):
     """The request method is not a valid token."""
 
-    def __init__(self, line: str = "", error: str | None = None) -> None:
+    def __init__(self, line: str | bytes = "", error: str | None = None) -> None:
         super().__init__(line, error or f"Bad HTTP method in status line {line!r}")
 
 

@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
-from .. import __version__, hdrs, payload as payload_mod
+from .. import hdrs, payload as payload_mod
 from .._http._decompress import accept_encoding_header
 from .._http._message import HttpVersion, HttpVersion10, HttpVersion11
 from .._http._writer import StreamWriter
+from .._version import __version__
 from ..formdata import FormData
 from ..helpers import (
     BaseTimerContext,

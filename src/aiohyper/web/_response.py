@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict
 
-from .. import __version__, hdrs
+from .. import hdrs
 from .._http._compress import DEFAULT_MAX_SYNC_CHUNK_SIZE, available_encodings, get_compressor
 from .._http._message import HttpVersion10, HttpVersion11
 from .._http._writer import AbstractStreamWriter
+from .._version import __version__
 from ..cookies import format_set_cookie, make_deleted_morsel, make_morsel
 from ..helpers import (
     ETAG_ANY,
