@@ -96,6 +96,12 @@ from .helpers import (
     set_zlib_backend as set_zlib_backend,
 )
 from .http_exceptions import HttpProcessingError as HttpProcessingError
+from .http_websocket import (
+    WebSocketError as WebSocketError,
+    WSCloseCode as WSCloseCode,
+    WSMessage as WSMessage,
+    WSMsgType as WSMsgType,
+)
 from .multipart import (
     BadContentDispositionHeader as BadContentDispositionHeader,
     BadContentDispositionParam as BadContentDispositionParam,
@@ -251,8 +257,12 @@ __all__ = (
     "TraceResponseChunkReceivedParams",
     "UnixClientConnectorError",
     "UnixConnector",
+    "WSCloseCode",
+    "WSMessage",
     "WSMessageTypeError",
+    "WSMsgType",
     "WSServerHandshakeError",
+    "WebSocketError",
     "content_disposition_filename",
     "get_payload",
     "hdrs",
