@@ -25,6 +25,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
+from http.cookies import BaseCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
@@ -70,8 +71,9 @@ from ._redirects import (
 )
 from ._request import ClientRequest
 from ._response import ClientResponse
-from ._timeout import DEFAULT_TIMEOUT, ClientTimeout
+from ._timeout import DEFAULT_TIMEOUT, DEFAULT_WS_CLIENT_TIMEOUT, ClientTimeout, ClientWSTimeout
 from ._tls import SSLParam, merge_ssl_params
+from ._ws import ClientWebSocketResponse, connect as ws_connect
 
 if TYPE_CHECKING:
     import ssl as ssl_mod
@@ -169,7 +171,7 @@ class ClientSession:
         json_serialize: JSONEncoder = DEFAULT_JSON_ENCODER,
         request_class: type[ClientRequest] = ClientRequest,
         response_class: type[ClientResponse] = ClientResponse,
-        ws_response_class: type[Any] | None = None,
+        ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
         version: HttpVersion = HttpVersion11,
         cookie_jar: AbstractCookieJar | None = None,
         connector_owner: bool = True,
@@ -322,6 +324,91 @@ class ClientSession:
         """A DELETE request."""
         return _RequestContextManager(self._request(hdrs.METH_DELETE, url, **kwargs))
 
+    def ws_connect(
+        self,
+        url: StrOrURL,
+        *,
+        method: str = hdrs.METH_GET,
+        protocols: Iterable[str] = (),
+        timeout: ClientWSTimeout | float | Sentinel | None = sentinel,
+        receive_timeout: float | None = None,
+        autoclose: bool = True,
+        autoping: bool = True,
+        heartbeat: float | None = None,
+        auth: BasicAuth | None = None,
+        origin: str | None = None,
+        params: Any = None,
+        headers: LooseHeaders | None = None,
+        proxy: StrOrURL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        ssl: SSLParam = True,
+        verify_ssl: bool | None = None,
+        fingerprint: bytes | None = None,
+        ssl_context: ssl_mod.SSLContext | None = None,
+        server_hostname: str | None = None,
+        proxy_headers: LooseHeaders | None = None,
+        compress: int = 0,
+        max_msg_size: int = 4 * 1024 * 1024,
+    ) -> _WSRequestContextManager:
+        """Open a WebSocket to ``url``; await the result, or ``async with`` it to close the
+        WebSocket at the end of the block. See the client reference for the arguments.
+
+        ``timeout`` is a `ClientWSTimeout` (default: no receive limit, 10 seconds to close;
+        ``None``: no limits; a number is the deprecated spelling of ``ws_close``);
+        ``receive_timeout`` is the deprecated spelling of ``ws_receive``. ``compress`` (9..15
+        window bits) offers permessage-deflate, 0 does not. Raises `WSServerHandshakeError`
+        when the server refuses the upgrade.
+        """
+        if timeout is sentinel:
+            ws_timeout = DEFAULT_WS_CLIENT_TIMEOUT
+        elif timeout is None:
+            ws_timeout = ClientWSTimeout()
+        elif isinstance(timeout, ClientWSTimeout):
+            ws_timeout = timeout
+        else:
+            warnings.warn(
+                "parameter 'timeout' of type 'float' is deprecated, "
+                "please use 'timeout=ClientWSTimeout(ws_close=...)'",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            ws_timeout = ClientWSTimeout(ws_close=timeout)
+        if receive_timeout is not None:
+            warnings.warn(
+                "parameter 'receive_timeout' is deprecated, "
+                "please use 'timeout=ClientWSTimeout(ws_receive=...)'",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            ws_timeout = dataclasses.replace(ws_timeout, ws_receive=receive_timeout)
+        return _WSRequestContextManager(
+            ws_connect(
+                self,
+                url,
+                method=method,
+                protocols=tuple(protocols),
+                timeout=ws_timeout,
+                autoclose=autoclose,
+                autoping=autoping,
+                heartbeat=heartbeat,
+                auth=auth,
+                origin=origin,
+                params=params,
+                headers=headers,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
+                ssl=ssl,
+                verify_ssl=verify_ssl,
+                fingerprint=fingerprint,
+                ssl_context=ssl_context,
+                server_hostname=server_hostname,
+                proxy_headers=proxy_headers,
+                compress=compress,
+                max_msg_size=max_msg_size,
+                response_class=self._ws_response_class,
+            )
+        )
+
     def _build_url(self, str_or_url: StrOrURL) -> URL:
         url = URL(str_or_url)
         if self._base_url is not None and not url.absolute:
@@ -436,8 +523,16 @@ class ClientSession:
         connector = self._connector
         assert connector is not None
 
+        last_sent: ClientRequest | None = None
+
         async def connect_and_send(req: ClientRequest) -> ClientResponse:
             """The innermost handler: a connection, the request written, the head read."""
+            nonlocal last_sent
+            if req is last_sent:
+                # A middleware sends the same request again (a retry, an auth challenge): the
+                # response it saw may have set cookies, so the Cookie header is built anew.
+                self._refresh_request_cookies(req, headers.get(hdrs.COOKIE), cookies)
+            last_sent = req
             try:
                 async with ceil_timeout(real_timeout.connect, real_timeout.ceil_threshold):
                     conn = await connector.connect(req, traces, real_timeout)
@@ -466,6 +561,10 @@ class ClientSession:
             except BaseException:
                 conn.close()
                 raise
+            if resp._raw_cookie_headers:
+                self._cookie_jar.update_cookies_from_headers(
+                    list(resp._raw_cookie_headers), resp.url
+                )
             return resp
 
         chain = self._middlewares if middlewares is None else tuple(middlewares)
@@ -501,13 +600,7 @@ class ClientSession:
                             "with AUTH argument or credentials encoded in URL"
                         )
 
-                    all_cookies = self._cookie_jar.filter_cookies(url)
-                    if cookies is not None:
-                        tmp_jar = CookieJar(quote_cookie=self._cookie_jar.quote_cookie)
-                        tmp_jar.update_cookies(cookies)
-                        req_cookies = tmp_jar.filter_cookies(url)
-                        if req_cookies:
-                            all_cookies.load(req_cookies)
+                    all_cookies = self._cookies_for(url, cookies)
 
                     req_proxy, req_proxy_auth = proxy_url, proxy_auth
                     if req_proxy is None and self._trust_env:
@@ -560,11 +653,6 @@ class ClientSession:
                             raise
                         raise ClientOSError(*exc.args) from exc
 
-                    if resp._raw_cookie_headers:
-                        self._cookie_jar.update_cookies_from_headers(
-                            list(resp._raw_cookie_headers), resp.url
-                        )
-
                     if not allow_redirects or resp.status not in REDIRECT_STATUSES:
                         break
                     location = location_of(resp)
@@ -609,6 +697,8 @@ class ClientSession:
                     url = redirect_url
                     params = None
 
+            # Before raise_for_status: its ClientResponseError carries the history.
+            resp._history = tuple(history)
             if raise_for_status is None:
                 raise_for_status = self._raise_for_status
             if callable(raise_for_status):
@@ -622,7 +712,6 @@ class ClientSession:
 
             if handle is not None:
                 resp._add_done_callback(handle.cancel)
-            resp._history = tuple(history)
             for trace in traces:
                 await trace.send_request_end(
                     method, url.extend_query(params) if params else url, headers, resp
@@ -638,6 +727,26 @@ class ClientSession:
                     method, url.extend_query(params) if params else url, headers, exc
                 )
             raise
+
+    def _cookies_for(self, url: URL, cookies: LooseCookies | None) -> BaseCookie[str]:
+        """The jar's cookies for ``url`` plus the per-request ``cookies`` (which win)."""
+        all_cookies = self._cookie_jar.filter_cookies(url)
+        if cookies is not None:
+            tmp_jar = CookieJar(quote_cookie=self._cookie_jar.quote_cookie)
+            tmp_jar.update_cookies(cookies)
+            req_cookies = tmp_jar.filter_cookies(url)
+            if req_cookies:
+                all_cookies.load(req_cookies)
+        return all_cookies
+
+    def _refresh_request_cookies(
+        self, req: ClientRequest, explicit_header: str | None, cookies: LooseCookies | None
+    ) -> None:
+        """Rebuild ``req``'s Cookie header from the jar as it is now."""
+        req.headers.popall(hdrs.COOKIE, None)
+        if explicit_header is not None:
+            req.headers[hdrs.COOKIE] = explicit_header
+        req._update_cookies(self._cookies_for(req.url, cookies))
 
     def _default_auth_applies(self, url: URL, first_origin: URL | None) -> bool:
         """Session credentials go to the base URL's origin when there is a base URL, else to
@@ -874,6 +983,20 @@ class _RequestContextManager(_BaseRequestContextManager[ClientResponse]):
         tb: TracebackType | None,
     ) -> None:
         await self._resp.__aexit__(exc_type, exc, tb)
+
+
+class _WSRequestContextManager(_BaseRequestContextManager[ClientWebSocketResponse]):
+    """What ``session.ws_connect()`` returns; ``async with`` closes the WebSocket at the end."""
+
+    __slots__ = ()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._resp.close()
 
 
 class _SessionRequestContextManager:
