@@ -279,13 +279,14 @@ async def test_ws_connect_delegates_to_the_session_and_is_closed_at_close() -> N
 
 
 async def test_ws_connect_against_a_websocket_handler() -> None:
-    if not hasattr(ClientSession, "ws_connect"):
-        pytest.skip("the WebSocket client is not there yet")
     from aiohyper import web
 
+    server_sockets: list[web.WebSocketResponse] = []
+
     async def handler(request: Request) -> Any:
-        ws = web.WebSocketResponse()  # type: ignore[attr-defined,unused-ignore]
+        ws = web.WebSocketResponse()
         await ws.prepare(request)
+        server_sockets.append(ws)
         async for msg in ws:
             await ws.send_str(f"echo {msg.data}")
         return ws
@@ -296,7 +297,13 @@ async def test_ws_connect_against_a_websocket_handler() -> None:
         ws = await client.ws_connect("/ws")
         await ws.send_str("hi")
         assert await ws.receive_str() == "echo hi"
-    assert ws.closed
+        async with client.ws_connect("/ws") as ws2:
+            await ws2.send_str("two")
+            assert await ws2.receive_str() == "echo two"
+        assert ws2.closed and not ws.closed
+    # client.close() closed the first one with a complete closing handshake.
+    assert ws.closed and ws.close_code == 1000
+    assert [s.close_code for s in server_sockets] == [1000, 1000]
 
 
 # -- AioHTTPTestCase -----------------------------------------------------------------------

@@ -84,6 +84,7 @@ from .client._timeout import (
     ClientTimeout as ClientTimeout,
     ClientWSTimeout as ClientWSTimeout,
 )
+from .client._ws import ClientWebSocketResponse as ClientWebSocketResponse
 from .formdata import FormData as FormData
 from .helpers import (
     BasicAuth as BasicAuth,
@@ -190,6 +191,7 @@ __all__ = (
     "ClientSession",
     "ClientTimeout",
     "ClientWSTimeout",
+    "ClientWebSocketResponse",
     "Connection",
     "ConnectionKey",
     "ConnectionTimeoutError",

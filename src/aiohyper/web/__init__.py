@@ -153,6 +153,10 @@ from ._urldispatcher import (
 from ._view import (
     View as View,
 )
+from ._ws import (
+    WebSocketReady as WebSocketReady,
+    WebSocketResponse as WebSocketResponse,
+)
 
 __all__ = (
     "AbstractResource",
@@ -263,6 +267,8 @@ __all__ = (
     "UrlDispatcher",
     "UrlMappingMatchInfo",
     "View",
+    "WebSocketReady",
+    "WebSocketResponse",
     "delete",
     "get",
     "head",

@@ -37,7 +37,8 @@ Design points, and why:
 * **Upgrades** (WebSocket, CONNECT): once the parser reports an upgrade, further bytes are kept
   aside until the response calls `RequestHandler.set_parser` with the new protocol's reader,
   which then receives them (see `UpgradedReader`). An upgraded connection is closed when its
-  handler returns.
+  handler returns. `RequestHandler.set_upgrade_closer` registers how the new protocol says
+  goodbye on a graceful shutdown (a WebSocket sends Close 1001).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ import sys
 import traceback
 import warnings
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
@@ -162,6 +163,7 @@ class RequestHandler(BaseProtocol):
         "_task",
         "_tcp_keepalive",
         "_timeout_ceil_threshold",
+        "_upgrade_closer",
         "_upgraded",
         "logger",
     )
@@ -229,6 +231,7 @@ class RequestHandler(BaseProtocol):
         self._upgraded = False
         self._message_tail = b""
         self._payload_parser: UpgradedReader | None = None
+        self._upgrade_closer: Callable[[], Awaitable[object]] | None = None
 
         # None: no access logging, and no per-request work for it.
         self._access_logger: AbstractAccessLogger | None = None
@@ -374,10 +377,18 @@ class RequestHandler(BaseProtocol):
     async def shutdown(self, timeout: float | None = 15.0) -> None:
         """Finish the running request within ``timeout`` seconds, then close.
 
+        An upgraded connection is first asked to end its protocol (see `set_upgrade_closer`).
         A handler still running after ``timeout`` is cancelled and given ``timeout`` more
         seconds to unwind; then the connection is closed regardless.
         """
         self.close()
+        closer, self._upgrade_closer = self._upgrade_closer, None
+        if closer is not None:
+            try:
+                async with asyncio.timeout(timeout):
+                    await closer()
+            except Exception as exc:  # a timeout, or the peer is already gone
+                self.logger.debug("Error closing the upgraded connection", exc_info=exc)
         task = self._task
         if task is not None and not task.done():
             await asyncio.wait((task,), timeout=timeout)
@@ -386,6 +397,12 @@ class RequestHandler(BaseProtocol):
                 task.cancel("server shutdown")
                 await asyncio.wait((task,), timeout=timeout)
         self.force_close()
+
+    def set_upgrade_closer(self, closer: Callable[[], Awaitable[object]]) -> None:
+        """Register ``closer()``, awaited by `shutdown` before it waits for the handler: it
+        ends the protocol the connection was upgraded to politely (e.g. a WebSocket sends
+        Close 1001, Going Away), so that the handler can return."""
+        self._upgrade_closer = closer
 
     def set_parser(self, parser: UpgradedReader) -> None:
         """Hand every further byte from the peer to ``parser`` (after an upgrade response).
