@@ -168,11 +168,6 @@ async def test_sixteen_mebibytes_each_way(
         assert await ws.receive_str(timeout=30) == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_ws._frames.compressed_wire_limit allows max>>12 bytes of deflate overhead; zlib "
-    "needs about max>>12 + max>>14 for incompressible data (see zlib's deflateBound)",
-)
 async def test_incompressible_message_at_the_limit_with_compression(
     serve: Any, session: ClientSession
 ) -> None:

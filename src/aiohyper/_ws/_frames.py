@@ -93,10 +93,13 @@ def _protocol_error(message: str) -> WebSocketError:
 def compressed_wire_limit(max_msg_size: int) -> int:
     """Most wire bytes a compressed message may take when its content may be ``max_msg_size``.
 
-    Incompressible data grows a little under deflate (5 bytes per 64 KiB stored block), so a
-    legitimate message at the limit must not be refused for its compressed size.
+    Incompressible data grows a little under deflate (zlib's ``deflateBound``: stored blocks
+    and their headers), so a legitimate message at the limit must not be refused for its
+    compressed size. The decompressed size is capped separately.
     """
-    return max_msg_size + (max_msg_size >> 12) + 64 if max_msg_size else 0
+    if not max_msg_size:
+        return 0
+    return max_msg_size + (max_msg_size >> 12) + (max_msg_size >> 14) + (max_msg_size >> 25) + 64
 
 
 class FrameDecoder:
