@@ -726,7 +726,12 @@ class MultipartReader:
             stream = _PartStream(self._source, self._boundary)
             self._last_stream = stream
             cls = self.multipart_reader_cls or type(self)
-            return cls(headers, stream)
+            try:
+                return cls(headers, stream)
+            except MultipartError:
+                raise
+            except ValueError as exc:  # no usable boundary: the body is malformed
+                raise MultipartError(f"invalid nested multipart part: {exc}") from exc
         part = self.part_reader_cls(
             self._boundary,
             headers,

@@ -325,3 +325,110 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
         blob.write_to_path(str(files.cert_pem), append=True)
     der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode("ascii"))
     return dataclasses.replace(files, cert_der_sha256=hashlib.sha256(der).digest())
+
+
+# --- multipart interop: our server describing the forms it received ---------------------------
+
+
+def make_tricky_bytes(seed: int, size: int, near_misses: tuple[bytes, ...] = ()) -> bytes:
+    """``size`` pseudo-random bytes (the same for the same ``seed``) salted with what trips
+    multipart parsers: CR, LF, ``--``, ``\\r\\n--``, boundary-looking lines, and
+    ``near_misses`` (e.g. prefixes of the real boundary). Never contains ``CRLF--`` followed by
+    a real boundary unless a near miss is one."""
+    import random
+
+    rng = random.Random(seed)
+    salts = (
+        b"\r",
+        b"\n",
+        b"\r\n",
+        b"--",
+        b"\r\n--",
+        b"\r\n\r\n",
+        b"--\r\n",
+        b"\r\n------------------------" + rng.randbytes(8).hex().encode(),
+        b"\r\n--" + rng.randbytes(16).hex().encode() + b"--\r\n",
+        b'\r\nContent-Disposition: form-data; name="evil"\r\n\r\n',
+        *near_misses,
+    )
+    out = bytearray()
+    while len(out) < size:
+        out += rng.randbytes(rng.randrange(0, 600))
+        out += rng.choice(salts)
+    return bytes(out[:size])
+
+
+@pytest.fixture(name="tricky_bytes", scope="session")
+def tricky_bytes_fixture() -> Callable[..., bytes]:
+    """`make_tricky_bytes` for test modules."""
+    return make_tricky_bytes
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def _describe_post(request: web.Request) -> web.Response:
+    """``await request.post()``, field by field, in order."""
+    fields: list[dict[str, Any]] = []
+    for name, value in (await request.post()).items():
+        if isinstance(value, web.FileField):
+            data = value.file.read()
+            fields.append(
+                {
+                    "name": name,
+                    "field_name": value.name,
+                    "filename": value.filename,
+                    "content_type": value.content_type,
+                    "size": len(data),
+                    "sha256": _sha256(data),
+                    "headers": [[k, v] for k, v in value.headers.items()],
+                }
+            )
+            value.file.close()
+        elif isinstance(value, bytes):
+            fields.append({"name": name, "bytes_size": len(value), "sha256": _sha256(value)})
+        else:
+            fields.append({"name": name, "value": value})
+    return web.json_response({"fields": fields})
+
+
+async def _describe_multipart(request: web.Request) -> web.Response:
+    """``await request.multipart()``, streaming each part in small pieces."""
+    from aiohyper import BodyPartReader
+
+    reader = await request.multipart()
+    fields: list[dict[str, Any]] = []
+    async for part in reader:
+        assert isinstance(part, BodyPartReader), "nested multipart not expected here"
+        digest = hashlib.sha256()
+        size = 0
+        head = bytearray()
+        while chunk := await part.read_chunk(4096):
+            digest.update(chunk)
+            size += len(chunk)
+            if len(head) < 1024:
+                head += chunk[: 1024 - len(head)]
+        fields.append(
+            {
+                "name": part.name,
+                "filename": part.filename,
+                "content_type": part.headers.get("Content-Type"),
+                "size": size,
+                "sha256": digest.hexdigest(),
+                "text": head.decode("utf-8", "replace") if part.filename is None else None,
+            }
+        )
+    return web.json_response({"fields": fields})
+
+
+@pytest.fixture
+async def form_echo(serve_app: ServeApp) -> str:
+    """Base URL of our server describing the multipart/urlencoded forms it receives:
+    ``POST /post`` through ``request.post()``, ``POST /multipart`` through
+    ``request.multipart()``. Answers ``{"fields": [...]}``, one entry per field in order: files
+    with name, filename, content type, size and SHA-256; text fields with their value."""
+    app = web.Application(client_max_size=64 * 1024**2)
+    app.router.add_post("/post", _describe_post)
+    app.router.add_post("/multipart", _describe_multipart)
+    return await serve_app(app)
