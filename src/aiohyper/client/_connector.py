@@ -238,9 +238,15 @@ class TCPConnector(BaseConnector):
     # -- resolving -------------------------------------------------------------------------
 
     async def _resolve_host(
-        self, host: str, port: int, traces: Sequence[TraceLike] = ()
+        self, host: str, port: int, traces: Sequence[TraceLike] | None = None
     ) -> list[ResolveResult]:
-        """The addresses of ``host``; concurrent lookups of one host share one query."""
+        """The addresses of ``host``; concurrent lookups of one host share one query.
+
+        Subclasses may override it to check or rewrite the addresses (the cookbook's
+        ``SSRFConnector``); ``traces`` may be ``None`` there, as in aiohttp.
+        """
+        if traces is None:
+            traces = ()
         family = _ip_family(host)
         if family is not None:
             return [

@@ -292,8 +292,15 @@ class ResponseHandler(BaseProtocol):
             messages, upgraded, tail = parser.feed_data(data)
         except Exception as exc:
             # An HttpProcessingError (or a decoder's error): the parser already failed the
-            # body being received with ClientPayloadError; read() raises it as is.
+            # body being received with ClientPayloadError. A head completed in this same read
+            # is still the answer: it is queued, and its body raises that error when read
+            # (the reference: ClientPayloadError "can only be raised while reading the
+            # response payload"). Without such a head, read() raises the parser's error.
             self._payload = None
+            completed = getattr(parser, "_messages", None)
+            if completed and self._exception is None:  # a dead parser re-raises: queue once
+                self._queue(list(completed))
+                self._payload = None
             if self.transport is not None:
                 self.transport.close()
             self.set_exception(exc)
