@@ -2,7 +2,8 @@
 
 The server half: a router (``AbstractRouter``) returns a match info (``AbstractMatchInfo``) that
 names the handler for a request; class based views derive from ``AbstractView``; access loggers
-from ``AbstractAccessLogger``. The client half: ``AbstractResolver`` (host name resolution) and
+from ``AbstractAccessLogger`` (or ``AbstractAsyncAccessLogger`` when logging needs to
+await). The client half: ``AbstractResolver`` (host name resolution) and
 ``AbstractCookieJar``. ``AbstractStreamWriter`` is the body writer interface of the HTTP codec.
 """
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "AbstractAccessLogger",
+    "AbstractAsyncAccessLogger",
     "AbstractCookieJar",
     "AbstractMatchInfo",
     "AbstractResolver",
@@ -216,3 +218,20 @@ class AbstractAccessLogger(ABC):
     def enabled(self) -> bool:
         """Whether entries are written at all (lets the server skip the bookkeeping)."""
         return True
+
+
+class AbstractAsyncAccessLogger(AbstractAccessLogger):
+    """An access logger whose ``log`` is a coroutine, for logging that performs I/O or awaits
+    the request (``await request.text()``); the server awaits it after the response is sent.
+
+    Constructed like ``AbstractAccessLogger`` (``logger``, ``log_format``), so it is accepted
+    wherever an ``access_log_class`` is (``AppRunner``, ``run_app``, ``Server``).
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    async def log(  # type: ignore[override]  # the coroutine version of the same hook
+        self, request: BaseRequest, response: StreamResponse, time: float
+    ) -> None:
+        """Log one request; ``time`` is the seconds spent handling it."""

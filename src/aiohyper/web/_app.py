@@ -37,7 +37,12 @@ from frozenlist import FrozenList
 
 from .. import hdrs
 from .._http._message import RawRequestMessage
-from ..abc import AbstractAccessLogger, AbstractMatchInfo, AbstractStreamWriter
+from ..abc import (
+    AbstractAccessLogger,
+    AbstractMatchInfo,
+    AbstractRouter,
+    AbstractStreamWriter,
+)
 from ..log import web_logger
 from ..streams import StreamReader
 from ._request import Request
@@ -200,13 +205,16 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     The state is a mapping; use ``AppKey`` keys (plain ``str`` keys warn with
     ``NotAppKeyWarning``). ``handler_args`` are extra keyword arguments for the server
     (see ``AppRunner``); ``client_max_size`` limits request bodies read by ``Request.read()``.
-    ``loop`` and ``debug`` are deprecated and only kept for compatibility.
+    ``router`` replaces the default ``UrlDispatcher`` with any ``AbstractRouter`` (abc.rst;
+    deprecated, as in aiohttp 3); sub-applications and ``add_routes`` need a
+    ``UrlDispatcher``. ``loop`` and ``debug`` are deprecated and only kept for compatibility.
     """
 
     def __init__(
         self,
         *,
         logger: logging.Logger = web_logger,
+        router: AbstractRouter | None = None,
         middlewares: Iterable[Middleware] = (),
         handler_args: Mapping[str, Any] | None = None,
         client_max_size: int = 1024**2,
@@ -219,8 +227,15 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             warnings.warn("debug argument is deprecated", DeprecationWarning, stacklevel=2)
         self._debug = bool(debug) if debug is not ... else False
         self._loop = loop
+        if router is None:
+            router = UrlDispatcher()
+        else:
+            warnings.warn("router argument is deprecated", DeprecationWarning, stacklevel=2)
+            if not isinstance(router, AbstractRouter):
+                raise TypeError(f"router must be an AbstractRouter, got {router!r}")
         self._state: dict[str | AppKey[Any], Any] = {}
-        self._router = UrlDispatcher()
+        # Typed as the default router: its extra API (add_route...) is what users call.
+        self._router = cast(UrlDispatcher, router)
         self._handler_args = handler_args
         self._logger = logger
         self._middlewares: FrozenList[Middleware] = FrozenList(middlewares)

@@ -34,12 +34,25 @@ if TYPE_CHECKING:
 
 __all__ = ("FileResponse",)
 
-# Sibling files holding a pre-compressed copy, by the coding they are in.
+# Sibling files holding a pre-compressed copy, by the coding they are in, most preferred
+# first (docs: Brotli over gzip). Serving them needs no codec library, so unlike on-the-fly
+# compression they do not depend on what is installed.
 _SIBLING_SUFFIXES: Final = {
     ContentCoding.zstd: ".zst",
     ContentCoding.br: ".br",
     ContentCoding.gzip: ".gz",
 }
+_SIBLING_PREFERENCE: Final = tuple(_SIBLING_SUFFIXES)
+
+# Documented switch (web_reference.rst, add_static): never use the sendfile system call.
+_NOSENDFILE_ENV: Final = ("AIOHTTP_NOSENDFILE", "AIOHYPER_NOSENDFILE")
+
+
+def _sendfile_disabled() -> bool:
+    # Read per response (a dict lookup, next to a file open) so that it can be changed at run
+    # time, e.g. by tests.
+    return any(os.environ.get(name) for name in _NOSENDFILE_ENV)
+
 
 # byte-range-spec / suffix-byte-range-spec (RFC 9110 section 14.1.2)
 _RANGE_SPEC: Final = re.compile(r"([0-9]*)-([0-9]*)", re.ASCII)
@@ -211,9 +224,7 @@ class FileResponse(StreamResponse):
         codings: tuple[ContentCoding, ...] = ()
         if self._headers.get(hdrs.CONTENT_ENCODING) is None:
             codings = tuple(
-                coding
-                for coding in acceptable_codings(headers.get(hdrs.ACCEPT_ENCODING, ""))
-                if coding in _SIBLING_SUFFIXES
+                acceptable_codings(headers.get(hdrs.ACCEPT_ENCODING, ""), _SIBLING_PREFERENCE)
             )
         ims = request.if_modified_since
         ius = request.if_unmodified_since
@@ -352,6 +363,7 @@ class FileResponse(StreamResponse):
             and not self._writer_compresses
             and not self._chunked
             and transport.get_extra_info("sslcontext") is None
+            and not _sendfile_disabled()
         ):
             writer.send_headers()  # the head must go out before the file's bytes
             try:

@@ -469,7 +469,10 @@ class RequestHandler(BaseProtocol):
             keep = await self._send_response(request, resp, writer)
             access_logger = self._access_logger
             if access_logger is not None and resp is not None and access_logger.enabled:
-                access_logger.log(request, resp, loop.time() - start)
+                # An AbstractAsyncAccessLogger's log() returns a coroutine to await.
+                logged = cast(Any, access_logger.log)(request, resp, loop.time() - start)
+                if logged is not None:
+                    await logged
             if keep and not payload.is_eof():
                 keep = await self._drain_body(message, payload)
         except asyncio.CancelledError:

@@ -114,15 +114,17 @@ def parse_accept_encoding(value: str) -> dict[str, float]:
     return result
 
 
-def acceptable_codings(accept_encoding: str) -> list[ContentCoding]:
-    """The codings we can produce that ``accept_encoding`` allows, best first: highest qvalue,
-    then our preference (zstd, br, gzip, deflate)."""
+def acceptable_codings(
+    accept_encoding: str, preference: tuple[ContentCoding, ...] = _CODING_PREFERENCE
+) -> list[ContentCoding]:
+    """The codings of ``preference`` (by default: those we can produce, zstd, br, gzip,
+    deflate) that ``accept_encoding`` allows, best first: highest qvalue, then preference."""
     if not accept_encoding:
         return []
     accepted = parse_accept_encoding(accept_encoding)
     star = accepted.get("*", 0.0)
     ranked = []
-    for rank, coding in enumerate(_CODING_PREFERENCE):
+    for rank, coding in enumerate(preference):
         q = accepted.get(coding.value, star)
         if q > 0.0:
             ranked.append((-q, rank, coding))

@@ -132,6 +132,9 @@ async def _run_app(
 ) -> None:
     if inspect.isawaitable(app):
         app = await app
+    if port is not None:
+        # deployment.rst passes argparse's string straight through: run_app(port=args.port).
+        port = int(port)
     runner = AppRunner(
         app,
         handle_signals=handle_signals,
