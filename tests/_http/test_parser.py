@@ -19,6 +19,7 @@ from aiohyper.http_exceptions import (
     BadHttpMessage,
     ContentLengthError,
     DecompressSizeError,
+    InvalidHeader,
     LineTooLong,
     TransferEncodingError,
 )
@@ -724,3 +725,190 @@ def test_response_split_points_do_not_matter(
     whole = _outcome(make(), [data])
     assert _outcome(make(), pieces) == whole
     assert len(whole) == len(indexes)
+
+
+# -- heads read from the bytes: positions, carried bytes, memo caches --------------------------
+
+
+def test_same_head_parsed_again_gives_equal_messages(
+    request_parser_factory: RequestFactory,
+) -> None:
+    """The third sighting of a head comes from the memo caches: same message, same checks."""
+    head = req("/same?q=1", "Accept: */*", "X-Multi: 1", "x-multi: 2")
+    first = request_parser_factory().feed_data(head)[0][0][0]
+    for _ in range(3):
+        msg = request_parser_factory().feed_data(head)[0][0][0]
+        assert msg == first
+        assert msg.url == URL("/same?q=1")
+        assert msg.headers.getall("X-MULTI") == ["1", "2"]
+        assert isinstance(msg.headers, CIMultiDictProxy)
+
+
+def test_cached_head_still_obeys_each_parsers_limits(
+    request_parser_factory: RequestFactory,
+) -> None:
+    head = req("/" + "p" * 40, "X-Long: " + "v" * 60, "X-2: a", "X-3: b")
+    for _ in range(3):  # now cached with the default limits
+        request_parser_factory().feed_data(head)
+    with pytest.raises(LineTooLong) as info:
+        request_parser_factory(max_line_size=30).feed_data(head)
+    assert info.value.code == 414
+    with pytest.raises(LineTooLong) as info:
+        request_parser_factory(max_field_size=50).feed_data(head)
+    assert info.value.code == 431
+    with pytest.raises(BadHttpMessage) as info:
+        request_parser_factory(max_headers=3).feed_data(head)
+    assert info.value.code == 431
+    # A cached section whose size bound exceeds the limit, but no field does.
+    assert request_parser_factory(max_field_size=70).feed_data(head)[0]
+
+
+def test_cached_section_checked_again_per_version(request_parser_factory: RequestFactory) -> None:
+    """Host and Transfer-Encoding rules depend on the version, not only on the fields."""
+    section = b"Transfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
+    for _ in range(3):
+        request_parser_factory().feed_data(
+            b"POST / HTTP/1.1\r\nHost: h\r\n" + section + b"0\r\n\r\n"
+        )
+    for _ in range(3):
+        assert request_parser_factory().feed_data(b"GET / HTTP/1.0\r\nX-A: 1\r\n\r\n")[0]
+    with pytest.raises(BadHttpMessage, match="Missing Host"):
+        request_parser_factory().feed_data(b"GET / HTTP/1.1\r\nX-A: 1\r\n\r\n")
+    with pytest.raises(BadHttpMessage, match=r"HTTP/1\.0 request"):
+        request_parser_factory().feed_data(b"POST / HTTP/1.0\r\nHost: h\r\n" + section)
+
+
+def test_response_section_does_not_vouch_for_a_request_host(
+    request_parser_factory: RequestFactory, response_parser_factory: ResponseFactory
+) -> None:
+    section = b"Host: bad/host\r\nContent-Length: 0\r\n\r\n"
+    for _ in range(3):
+        messages, _, _ = response_parser_factory().feed_data(b"HTTP/1.1 200 OK\r\n" + section)
+        assert messages[0][0].headers["Host"] == "bad/host"
+    with pytest.raises(InvalidHeader):
+        request_parser_factory().feed_data(b"GET / HTTP/1.1\r\n" + section)
+
+
+def test_spaces_around_target_and_bare_leading_newlines(request_parser: RequestParser) -> None:
+    messages, _, _ = request_parser.feed_data(
+        b"\nGET  /a  HTTP/1.1\r\nHost: h\r\n\r\n\r\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+    )
+    assert [(m.path, m.url) for m, _ in messages] == [("/a", URL("/a")), ("/b", URL("/b"))]
+
+
+def test_endless_empty_lines_are_not_kept(request_parser: RequestParser) -> None:
+    for _ in range(1000):
+        assert request_parser.feed_data(b"\r\n") == ([], False, b"")
+    assert request_parser._carry is None
+    assert [m.path for m, _ in request_parser.feed_data(req("/x"))[0]] == ["/x"]
+
+
+def test_unfinished_head_is_carried_and_read_is_released(request_parser: RequestParser) -> None:
+    head = req("/carried", "X-A: 1")
+    for i in range(len(head) - 1):
+        assert request_parser.feed_data(head[i : i + 1]) == ([], False, b"")
+        assert request_parser._carry == head[: i + 1]
+        assert request_parser._buf == b""  # the read itself is not kept
+    messages, _, _ = request_parser.feed_data(head[-1:] + b"GET /next")
+    assert [m.path for m, _ in messages] == ["/carried"]
+    assert request_parser._carry == b"GET /next"
+
+
+def test_trailers_and_chunk_lines_split_anywhere(request_parser_factory: RequestFactory) -> None:
+    data = req("/t", "Transfer-Encoding: chunked", method="POST") + (
+        b"4;a=b\r\nwiki\r\n0\r\nT-1: x\r\nT-2: y\r\n\r\n" + req("/after")
+    )
+    for cut in range(len(data) + 1):
+        for cut2 in (cut, min(cut + 7, len(data))):
+            parser = request_parser_factory(max_headers=2)
+            collected = []
+            for piece in (data[:cut], data[cut:cut2], data[cut2:]):
+                collected += parser.feed_data(piece)[0]
+            assert [m.path for m, _ in collected] == ["/t", "/after"], cut
+            assert collected[0][1].read_nowait() == b"wiki"
+            assert collected[0][1].is_eof()
+
+
+def test_response_trailers_checked(response_parser_factory: ResponseFactory) -> None:
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nT: v\r\n\r\n"
+    parser = response_parser_factory(max_headers=1)
+    messages, _, _ = parser.feed_data(data)
+    assert messages[0][1].read_nowait() == b"a"
+    parser = response_parser_factory(max_headers=1)
+    with pytest.raises(BadHttpMessage) as info:
+        parser.feed_data(data.replace(b"T: v\r\n", b"T: v\r\nU: w\r\n"))
+    assert info.value.code == 431
+
+
+def test_complete_fields_of_an_unfinished_head_are_bounded(
+    request_parser_factory: RequestFactory,
+) -> None:
+    """Long fields are refused while the head is still arriving, not buffered until its end."""
+    parser = request_parser_factory(max_field_size=100)
+    parser.feed_data(b"GET / HTTP/1.1\r\nHost: h\r\n")
+    with pytest.raises(LineTooLong) as info:
+        parser.feed_data(b"X-Long: " + b"v" * 1000 + b"\r\nX-Next")
+    assert info.value.code == 431
+    assert "X-Long" in info.value.message  # the field itself is named, as for a complete head
+
+
+def test_first_problem_of_a_head_is_reported(request_parser_factory: RequestFactory) -> None:
+    """A too-long field before a syntax error is what the client hears about."""
+    data = b"GET / HTTP/1.1\r\nHost: h\r\nX-Long: " + b"v" * 200 + b"\r\nNext: a\x01b\r\n\r\n"
+    for pieces in ([data], [data[:30], data[30:]], [data[i : i + 1] for i in range(len(data))]):
+        parser = request_parser_factory(max_field_size=100)
+        with pytest.raises(LineTooLong) as info:
+            for piece in pieces:
+                parser.feed_data(piece)
+        assert info.value.code == 431
+
+
+_head_ids = itertools.count()
+
+
+def _distinct_heads(count: int) -> bytes:
+    """Heads never seen before (so never in the memo caches)."""
+    return b"".join(req(f"/p{i}", f"X-Id: {next(_head_ids)}") for i in range(count))
+
+
+def test_parser_of_distinct_heads_switches_to_field_mode(
+    request_parser_factory: RequestFactory,
+) -> None:
+    """Heads that never repeat are read field by field from llhttp, with the same results."""
+    parser = request_parser_factory(max_field_size=50, max_headers=3)
+    assert len(parser.feed_data(_distinct_heads(40))[0]) == 40
+    data = (
+        req("/t", "Transfer-Encoding: chunked", "X-A:  a \t", method="POST")
+        + b"4\r\nwiki\r\n0\r\nT-1: x\r\n\r\n"
+        + req("/after", "X-Multi: 1", "x-multi: 2")
+    )
+    messages, _, _ = parser.feed_data(data)
+    assert parser._field_mode
+    (msg, payload), (after, _) = messages
+    assert msg.raw_headers == (
+        (b"Host", b"example.com"),
+        (b"Transfer-Encoding", b"chunked"),
+        (b"X-A", b"a"),
+    )
+    assert payload.read_nowait() == b"wiki"
+    assert "T-1" not in after.headers  # trailers stay dropped
+    assert after.headers.getall("X-MULTI") == ["1", "2"]
+    with pytest.raises(LineTooLong) as info:
+        parser.feed_data(req("/", "X-Long: " + "v" * 60))
+    assert info.value.code == 431
+
+
+def test_parser_of_repeated_heads_keeps_the_caches(request_parser: RequestParser) -> None:
+    for _ in range(5):
+        assert len(request_parser.feed_data(req("/same") * 40)[0]) == 40
+    assert not request_parser._field_mode
+
+
+def test_split_points_do_not_matter_in_field_mode(request_parser_factory: RequestFactory) -> None:
+    data = b"".join(_REQUESTS)
+    whole = _outcome(request_parser_factory(), [data])
+    for cut in range(0, len(data) + 1, 3):
+        parser = request_parser_factory()
+        parser.feed_data(_distinct_heads(40))
+        assert _outcome(parser, [data[:cut], data[cut:]]) == whole
+        assert parser._field_mode

@@ -12,7 +12,7 @@ characters in the target, malformed chunk sizes, bad or duplicate ``Content-Leng
 
 * limits: request target or reason phrase longer than ``max_line_size`` (`LineTooLong`, 414 for a
   request target, 400 for a status line); a header field (name + value) longer than
-  ``max_field_size`` (`LineTooLong`, 431) - also while httptools is still buffering it; more than
+  ``max_field_size`` (`LineTooLong`, 431) - also while a head is still being received; more than
   ``max_headers`` fields (`BadHttpMessage`, 431). Trailer fields obey the same limits.
 * versions: only HTTP/1.0 and HTTP/1.1 (llhttp also accepts 0.9 and 2.x framing).
 * framing (RFC 9112 §6): ``Transfer-Encoding`` must be exactly ``chunked`` (we implement no
@@ -41,14 +41,38 @@ a server; llhttp would call them an error.
 
 httptools does not expose the protocol token of a start line, so ``RTSP/1.0`` and ``ICE/1.0``
 (which llhttp accepts for some methods) are reported as HTTP/1.0 with llhttp's framing.
+
+How heads are read (the hot path). Asking httptools for each header field costs a Python call
+per field, so by default no field callback is registered: llhttp validates the whole head and
+only says when it is complete (``on_headers_complete``), and we cut the head out of the received
+bytes. Because llhttp enforces CRLF line endings and refuses
+bare CR and obs-fold, the head is exactly what precedes the first CRLFCRLF, its lines are split
+on CRLF and each field on its first colon. To know where a head starts, `_pos` tracks the first
+byte of the current read that no callback has accounted for: a head moves it past its CRLFCRLF,
+``on_body`` by the body bytes, ``on_chunk_header`` past the chunk-size line and
+``on_chunk_complete`` past the CRLF after the chunk data (or the trailer section). Bytes llhttp
+consumed but no callback accounted for when a read ends (a head, chunk-size line or trailer
+section still arriving) are kept in `_carry` and put in front of the next read for us (llhttp is
+only fed new bytes); they get the limit checks llhttp's field reports used to trigger, in the
+same order, and a head llhttp refuses is replayed field by field so that the first problem is
+the one reported.
+
+Clients and load generators send the same request lines and header sections again and again, so
+both are parsed once and memoised in small bounded caches keyed by their exact bytes (parsing is
+a pure function of them). A cached header section shares its read-only `CIMultiDictProxy` and
+raw-header tuple; the limits and version rules are still checked on every message. A parser whose
+heads keep missing the caches (a request id or a date in every head) switches, between two
+messages, to "field mode": llhttp reports each field, which is then cheaper than splitting the
+section ourselves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
 
 import httptools
 from httptools import HttpParserCallbackError, HttpParserError, HttpParserUpgrade
@@ -73,6 +97,7 @@ from ._message import (
     HttpVersion,
     HttpVersion10,
     HttpVersion11,
+    RawHeaders,
     RawRequestMessage,
     RawResponseMessage,
 )
@@ -85,21 +110,24 @@ __all__ = ("RequestParser", "ResponseParser")
 _MsgT = TypeVar("_MsgT", RawRequestMessage, RawResponseMessage)
 
 _VERSIONS: Final[dict[str, HttpVersion]] = {"1.1": HttpVersion11, "1.0": HttpVersion10}
-_COMPRESSIONS: Final = {"gzip": "gzip", "deflate": "deflate", "br": "br", "zstd": "zstd"}
-# llhttp only knows a fixed set of methods, so this cache stays small.
+# The protocol token as it starts a status line; anything else asks llhttp (RTSP, ICE, errors).
+_STATUS_LINE_VERSIONS: Final[dict[bytes, HttpVersion]] = {
+    b"HTTP/1.1": HttpVersion11,
+    b"HTTP/1.0": HttpVersion10,
+}
+# The protocol token as it ends a request line; anything else asks llhttp.
+_REQUEST_LINE_VERSIONS: Final[dict[bytes, HttpVersion]] = {
+    b"HTTP/1.1": HttpVersion11,
+    b"HTTP/1.0": HttpVersion10,
+}
+# llhttp knows a fixed set of methods, so this cache stays small.
 _METHODS: dict[bytes, str] = {}
+_COMPRESSIONS: Final = {"gzip": "gzip", "deflate": "deflate", "br": "br", "zstd": "zstd"}
 
 # RFC 9110 §7.2: Host = uri-host [ ":" port ]; reg-name, IPv4 and IP-literal characters only.
 _HOST_RE: Final = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:%\[\]]*")
 # RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
 _REASON_CTL_RE: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-
-# Hosts and origin-form targets repeat from request to request; caching what was already
-# validated or built saves a regex match and a URL construction per request. Both caches are
-# bounded (cleared when full), so hostile variety costs no memory, just the uncached work.
-_CACHE_SIZE: Final = 512
-_VALID_HOSTS: set[str] = set()
-_ORIGIN_URLS: dict[str, URL] = {}
 
 _ASTERISK_URL: Final = URL.build(path="*", encoded=True)
 
@@ -114,10 +142,55 @@ _DISCARD: Final = 4  # response with no length that the caller asked not to read
 _LINE_SLACK: Final = 64
 
 _EMPTY_TAIL: Final = b""
+_CRLF: Final = b"\r\n"
+_EMPTY_LINE_BYTES: Final = b"\r\n"  # llhttp skips CR and LF before a start line
+_OWS: Final = b" \t"
+_H2_PREFACE: Final = b"PRI * HTTP/2.0"
 
 _new_tuple = tuple.__new__  # builds the NamedTuple messages without their Python __new__
+_decode = bytes.decode  # UTF-8, strict: for ASCII bytes, without parsing codec arguments
 
 _Sink = StreamReader | DecompressingSink
+
+
+class _Fields(NamedTuple):
+    """A header section parsed once: what every head with the same bytes shares.
+
+    Only facts that do not depend on the parser's limits or the message's version are kept; the
+    checks that do run per message.
+    """
+
+    raw: RawHeaders
+    headers: CIMultiDictProxy[str]
+    longest: int  # bound on name + value size (llhttp's: value without leading OWS)
+    host: int  # requests: 1 one valid Host, 0 none, -1 invalid or repeated; responses: 0
+    has_te: bool
+    chunked: bool
+    length: int  # Content-Length, -1 when absent
+    compression: str | None
+    framing_error: str | None  # why Content-Length / Transfer-Encoding are refused
+
+
+# Memo caches, keyed by exact bytes. Each is bounded in entries (cleared when full) and only
+# takes keys up to a size, so hostile variety costs parsing work, never memory: at most a few MiB
+# in all. A key enters a cache on its second sighting (`_admit`), so unique heads cause no churn.
+_CACHE_SIZE: Final = 512  # request lines, reason phrases, valid hosts
+_SECTION_CACHE_SIZE: Final = 256  # header sections, per kind
+_CACHEABLE_LINE: Final = 1024
+_CACHEABLE_SECTION: Final = 2048
+_REQUEST_LINES: dict[bytes, tuple[str, str, HttpVersion, URL]] = {}
+_REQUEST_SECTIONS: dict[bytes, _Fields] = {}
+_RESPONSE_SECTIONS: dict[bytes, _Fields] = {}
+_REASONS: dict[bytes, str] = {}
+_VALID_HOSTS: set[str] = set()
+_SEEN_SIZE: Final = 4096
+_SEEN: set[int] = set()  # hashes of request lines and header sections met once
+
+# Heads per window after which a parser whose heads mostly missed the caches goes to field mode.
+_MODE_WINDOW: Final = 32
+
+# Below this size, a header section's length is bound enough on its longest field.
+_SHORT_SECTION: Final = 1024
 
 
 def _too_many_headers(limit: int) -> BadHttpMessage:
@@ -167,46 +240,152 @@ def _translate(exc: HttpParserError) -> HttpProcessingError:
     return BadHttpMessage(msg)
 
 
-def _build_headers(raw: list[tuple[bytes, bytes]]) -> CIMultiDict[str]:
-    # Names are tokens (ASCII, checked by llhttp); values may hold obs-text, kept losslessly.
-    return CIMultiDict(
-        [(name.decode("latin-1"), value.decode("utf-8", "surrogateescape")) for name, value in raw]
-    )
+def _split_fields(section: bytes) -> list[tuple[bytes, bytes, int]]:
+    """Split a header (or trailer) section llhttp has validated into ``(name, value, size)``.
+
+    ``value`` has its surrounding whitespace removed; ``size`` is name + value as llhttp counts
+    it (leading whitespace skipped, trailing kept), which is what ``max_field_size`` bounds.
+    """
+    fields = []
+    if section:
+        for line in section.split(_CRLF):
+            name, _, value = line.partition(b":")
+            value = value.lstrip(_OWS)
+            fields.append((name, value.rstrip(_OWS), len(name) + len(value)))
+    return fields
 
 
-def _framing(headers: CIMultiDict[str], te: str | None, cl: str | None) -> tuple[bool, int]:
-    """Return ``(chunked, content_length)`` (-1 without Content-Length) after checking them."""
+def _framing(headers: CIMultiDict[str], te: str | None, cl: str | None) -> tuple[bool, int, str]:
+    """Return ``(chunked, content_length, error)``; -1 without Content-Length, error "" if none."""
     if te is not None:
         if cl is not None:
-            raise BadHttpMessage("Both Content-Length and Transfer-Encoding are present")
+            return False, -1, "Both Content-Length and Transfer-Encoding are present"
         if te.lower() != "chunked" or len(headers.getall(hdrs.TRANSFER_ENCODING)) > 1:
-            raise BadHttpMessage(
-                f"Unsupported Transfer-Encoding {te!r}: only a single 'chunked' is accepted"
+            return (
+                False,
+                -1,
+                f"Unsupported Transfer-Encoding {te!r}: only a single 'chunked' is accepted",
             )
-        return True, -1
+        return True, -1, ""
     if cl is None:
-        return False, -1
-    # llhttp has validated Content-Length already; checking again costs little and keeps the
-    # smuggling rules in one readable place.
+        return False, -1, ""
+    # llhttp has validated Content-Length already; checking again costs little (once per
+    # distinct header section) and keeps the smuggling rules in one readable place.
     if not (cl.isascii() and cl.isdigit()):
-        raise BadHttpMessage(f"Invalid Content-Length {cl!r}")
+        return False, -1, f"Invalid Content-Length {cl!r}"
     if len(headers.getall(hdrs.CONTENT_LENGTH)) > 1:
-        raise BadHttpMessage("Duplicate Content-Length")
-    return False, int(cl)
+        return False, -1, "Duplicate Content-Length"
+    return False, int(cl), ""
 
 
-def _check_host(headers: CIMultiDict[str], version: HttpVersion) -> None:
+def _parse_fields(section: bytes, request: bool) -> _Fields:
+    """Parse a validated header section (the bytes between the start line and CRLFCRLF).
+
+    ``request``: whether to assess ``Host`` (a response's is no concern of ours).
+    """
+    raw_fields = []
+    if section:
+        for line in section.split(_CRLF):
+            name, _, value = line.partition(b":")
+            # llhttp skips whitespace before a value; we also drop it after.
+            raw_fields.append((name, value.strip(_OWS)))
+    # A bound on the longest field (name + value); the exact check runs when it is exceeded.
+    longest = (
+        len(section) if len(section) <= _SHORT_SECTION else max(map(len, section.split(_CRLF))) - 1
+    )
+    return _fields_of(tuple(raw_fields), longest, request)
+
+
+def _fields_of(raw: RawHeaders, longest: int, request: bool) -> _Fields:
+    """The `_Fields` of raw header fields (see `_parse_fields`)."""
+    try:
+        # Names are tokens (ASCII, checked by llhttp); so are most values: the fast codec.
+        decoded = [(_decode(name), _decode(value)) for name, value in raw]
+    except UnicodeDecodeError:
+        # obs-text that is not UTF-8 is kept losslessly
+        decoded = [
+            (name.decode("latin-1"), value.decode("utf-8", "surrogateescape"))
+            for name, value in raw
+        ]
+    headers = CIMultiDict(decoded)
+    host = 0
+    if request:
+        hosts = headers.getall(hdrs.HOST, ())
+        if len(hosts) == 1 and (hosts[0] in _VALID_HOSTS or _valid_host(hosts[0])):
+            host = 1
+        elif hosts:
+            host = -1
+    te = headers.get(hdrs.TRANSFER_ENCODING)
+    chunked, length, error = _framing(headers, te, headers.get(hdrs.CONTENT_LENGTH))
+    compression = None
+    encoding = headers.get(hdrs.CONTENT_ENCODING)
+    if encoding is not None:
+        compression = _COMPRESSIONS.get(encoding.lower())
+    fields: _Fields = _new_tuple(
+        _Fields,
+        (
+            raw,
+            CIMultiDictProxy(headers),
+            longest,
+            host,
+            te is not None,
+            chunked,
+            length,
+            compression,
+            error or None,
+        ),
+    )
+    return fields
+
+
+def _valid_host(host: str) -> bool:
+    if _HOST_RE.fullmatch(host) is None:
+        return False
+    if len(_VALID_HOSTS) >= _CACHE_SIZE:
+        _VALID_HOSTS.clear()
+    _VALID_HOSTS.add(host)
+    return True
+
+
+def _new_fields(section: bytes, request: bool) -> _Fields:
+    """`_parse_fields` for a section missing from its memo cache; cache it if it recurs."""
+    fields = _parse_fields(section, request)
+    if len(section) <= _CACHEABLE_SECTION and _admit(section):
+        cache = _REQUEST_SECTIONS if request else _RESPONSE_SECTIONS
+        if len(cache) >= _SECTION_CACHE_SIZE:
+            cache.clear()
+        cache[section] = fields
+    return fields
+
+
+def _admit(key: bytes) -> bool:
+    """Whether ``key`` was met before: only those enter a memo cache, so unique heads (request
+    ids, dates) cause no churn."""
+    digest = hash(key)  # cheap: bytes keep the hash the failed cache lookup computed
+    if digest in _SEEN:
+        return True
+    if len(_SEEN) >= _SEEN_SIZE:
+        _SEEN.clear()
+    _SEEN.add(digest)
+    return False
+
+
+def _first_long_field(section: bytes, limit: int) -> LineTooLong | None:
+    """The error for the first field of ``section`` longer than ``limit``, if there is one."""
+    for name, _, size in _split_fields(section):
+        if size > limit:
+            return _field_too_long(name, limit, size)
+    return None
+
+
+def _check_host(headers: CIMultiDictProxy[str], version: HttpVersion) -> None:
+    """Raise the error for a request whose Host is missing (HTTP/1.1), repeated or invalid."""
     hosts = headers.getall(hdrs.HOST, ())
-    if len(hosts) == 1:
-        host = hosts[0]
-        if host not in _VALID_HOSTS:
-            if _HOST_RE.fullmatch(host) is None:
-                raise InvalidHeader(f"Host: {host}")
-            if len(_VALID_HOSTS) >= _CACHE_SIZE:
-                _VALID_HOSTS.clear()
-            _VALID_HOSTS.add(host)
-    elif hosts:
+    if len(hosts) > 1:
         raise BadHttpMessage("Duplicate Host header")
+    if hosts:
+        if _HOST_RE.fullmatch(hosts[0]) is None:
+            raise InvalidHeader(f"Host: {hosts[0]}")
     elif version is HttpVersion11:
         raise BadHttpMessage("Missing Host header in an HTTP/1.1 request")
 
@@ -223,13 +402,9 @@ def _request_url(method: str, target: str) -> URL:
             raise InvalidURLError(f"Invalid CONNECT target {target!r}: {exc}") from None
     if target[:1] == "/":
         # origin-form (a fragment is not part of it, but llhttp accepts one and so do we)
-        url = _ORIGIN_URLS.get(target)
-        if url is None:
-            url = _origin_url(target)
-            if len(_ORIGIN_URLS) >= _CACHE_SIZE:
-                _ORIGIN_URLS.clear()
-            _ORIGIN_URLS[target] = url
-        return url
+        path, _, fragment = target.partition("#")
+        path, _, query = path.partition("?")
+        return URL.build(path=path, query_string=query, fragment=fragment, encoded=True)
     if target == "*":
         if method != "OPTIONS":
             raise InvalidURLError(f"Asterisk-form target is only allowed with OPTIONS: {method}")
@@ -246,10 +421,67 @@ def _request_url(method: str, target: str) -> URL:
     return url
 
 
-def _origin_url(target: str) -> URL:
-    path, _, fragment = target.partition("#")
-    path, _, query = path.partition("?")
-    return URL.build(path=path, query_string=query, fragment=fragment, encoded=True)
+def _skip_empty_lines(buf: bytes, pos: int) -> int:
+    """Skip the CR and LF that llhttp accepts (and ignores) before a start line."""
+    while buf[pos] in _EMPTY_LINE_BYTES:
+        pos += 1
+    return pos
+
+
+class _HeadReplay:
+    """httptools callbacks that apply the line and field limits to a head, field by field."""
+
+    __slots__ = ("_max_field_size", "_max_line_size", "_start", "error")
+
+    def __init__(self, max_line_size: int, max_field_size: int) -> None:
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        self._start = b""
+        # The first limit exceeded (kept here: httptools' own error replaces it as the context
+        # of what it raises when we are already handling an exception).
+        self.error: HttpProcessingError | None = None
+
+    def _stop(self, error: HttpProcessingError) -> None:
+        self.error = error
+        raise error
+
+    def on_url(self, url: bytes) -> None:
+        target = self._start = self._start + url
+        if len(target) > self._max_line_size:
+            self._stop(LineTooLong(target, self._max_line_size, len(target), code=414))
+
+    def on_status(self, reason: bytes) -> None:
+        reason = self._start = self._start + reason
+        if len(reason) > self._max_line_size:
+            self._stop(LineTooLong(reason, self._max_line_size, len(reason), code=400))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        size = len(name) + len(value)
+        if size > self._max_field_size:
+            self._stop(_field_too_long(name, self._max_field_size, size))
+
+
+class _FieldCallbacks:
+    """httptools' view of a parser in field mode: its callbacks, plus one per header field."""
+
+    __slots__ = (
+        "on_body",
+        "on_chunk_complete",
+        "on_chunk_header",
+        "on_header",
+        "on_headers_complete",
+        "on_message_complete",
+        "on_status",
+    )
+
+    def __init__(self, parser: Any) -> None:
+        self.on_header = parser._on_field
+        self.on_headers_complete = parser.on_headers_complete
+        self.on_body = parser.on_body
+        self.on_chunk_header = parser.on_chunk_header
+        self.on_chunk_complete = parser.on_chunk_complete
+        self.on_message_complete = parser.on_message_complete
+        self.on_status = getattr(parser, "on_status", None)
 
 
 class _UpgradeAt(Exception):
@@ -266,27 +498,32 @@ class _HttpParser(Generic[_MsgT]):
     __slots__ = (
         "_auto_decompress",
         "_body",
-        "_chunk_open",
+        "_buf",
+        "_carry",
+        "_checked",
+        "_checked_end",
         "_closing",
         "_error",
-        "_head_began",
-        "_in_head",
+        "_field_list",
+        "_field_mode",
+        "_heads",
         "_limit",
+        "_lines",
         "_loop",
         "_max_decompressed_size",
         "_max_field_size",
         "_max_headers",
         "_max_line_size",
         "_messages",
+        "_misses",
         "_parser",
         "_partial",
         "_payload",
         "_payload_exception",
+        "_pos",
         "_protocol",
-        "_raw_headers",
         "_should_close",
         "_sink",
-        "_target",
         "_timer",
         "_upgraded",
     )
@@ -321,20 +558,27 @@ class _HttpParser(Generic[_MsgT]):
         self._upgraded = False
         self._closing = False  # a message ended the connection; later bytes are ignored
 
-        # Head being parsed.
-        self._in_head = False
-        self._head_began = False  # the head began during the current feed_data call
-        self._partial = 0  # bytes of the unfinished line httptools is buffering
-        self._target = b""  # request target or reason phrase
-        # Fields of the head; after the head, the trailer fields of a chunked body.
-        self._raw_headers: list[tuple[bytes, bytes]] = []
+        # Where we are in the bytes (see the module docstring).
+        self._buf: bytes | bytearray = b""  # the carry and the current read
+        self._pos = 0  # first byte of _buf that no callback has accounted for
+        self._carry: bytearray | None = None  # unaccounted bytes kept from earlier reads
+        self._lines = 0  # complete lines in _carry
+        self._partial = 0  # bytes of the unfinished line at the end of _carry
+        self._checked = 0  # lines of _carry whose limits were checked
+        self._checked_end = 0  # where the line after them starts
         self._should_close = False
 
         # Body being parsed.
         self._body = _NO_BODY
         self._payload: StreamReader | None = None
         self._sink: _Sink | None = None
-        self._chunk_open = False  # after a chunk-size line, before its data (or in trailers)
+
+        # Where header fields come from: the memo caches and our own split of the section, or
+        # (field mode) one llhttp callback per field, cheaper when heads never repeat.
+        self._field_mode = False
+        self._field_list: list[tuple[bytes, bytes]] = []  # field mode: the head's fields
+        self._heads = 0  # heads parsed in the current window (counted per read)
+        self._misses = 0  # of which not found in the memo caches
 
         self._parser: Any = self._new_parser()
 
@@ -355,11 +599,25 @@ class _HttpParser(Generic[_MsgT]):
             return [], True, data
         if self._closing:
             return [], False, _EMPTY_TAIL
+        if self._heads >= _MODE_WINDOW:
+            self._choose_field_source()
         messages: list[tuple[_MsgT, StreamReader]] = []
         self._messages = messages
-        self._head_began = False
+        carry = self._carry
+        if carry is None:
+            self._buf = data
+        else:
+            carry += data  # amortised: a head trickling in is not copied again on every read
+            self._buf = carry
+        self._pos = 0
         try:
             self._feed(data)
+            if self._closing:
+                self._carry = None
+            elif self._pos < len(self._buf):
+                self._keep_unaccounted(data, carry is not None)
+            else:
+                self._carry = None
         except HttpParserUpgrade as exc:
             self._upgraded = True
             return messages, True, data[exc.args[0] :]
@@ -369,10 +627,12 @@ class _HttpParser(Generic[_MsgT]):
         except Exception as exc:
             if self._closing and isinstance(exc, HttpParserError):
                 # llhttp refuses data after a message that closes the connection: ignore it.
+                self._carry = None
                 return messages, False, _EMPTY_TAIL
             raise self._fail(exc) from None
-        if self._in_head or self._chunk_open:
-            self._check_unfinished_head(data)
+        finally:
+            self._buf = _EMPTY_TAIL  # do not keep the read alive while the connection idles
+        self._heads += len(messages)
         return messages, False, _EMPTY_TAIL
 
     def feed_eof(self) -> _MsgT | None:
@@ -413,13 +673,52 @@ class _HttpParser(Generic[_MsgT]):
     def _feed(self, data: bytes) -> None:
         self._parser.feed_data(data)
 
+    def _choose_field_source(self) -> None:
+        """End of a window of heads: go to field mode if most missed the memo caches.
+
+        The choice is made between messages (llhttp is replaced) and then kept: the heads of
+        one connection tend to stay alike.
+        """
+        if (
+            self._misses * 4 >= self._heads * 3
+            and not self._field_mode
+            and self._carry is None
+            and self._body == _NO_BODY
+        ):
+            self._field_mode = True
+            self._parser = self._new_parser()
+        self._heads = self._misses = 0
+
+    def _callbacks(self) -> object:
+        """What httptools calls back: this parser, plus a callback per field in field mode."""
+        return _FieldCallbacks(self) if self._field_mode else self
+
+    def _on_field(self, name: bytes, value: bytes) -> None:
+        size = len(name) + len(value)
+        if size > self._max_field_size:
+            raise _field_too_long(name, self._max_field_size, size)
+        # llhttp strips whitespace before a value but keeps the whitespace after it.
+        self._field_list.append((name, value.rstrip(_OWS)))
+
+    def _listed_fields(self, request: bool) -> _Fields:
+        """Field mode: the `_Fields` of the head just reported field by field."""
+        raw = tuple(self._field_list)
+        self._field_list = []
+        return _fields_of(raw, 0, request)  # (sizes were checked field by field)
+
+    def _missed(self, section: bytes, request: bool) -> _Fields:
+        self._misses += 1
+        return _new_fields(section, request)
+
     def _fail(self, exc: BaseException) -> BaseException:
         """Record the first error, fail the body being received, return what to raise."""
         if isinstance(exc, HttpParserCallbackError) and exc.__context__ is not None:
             exc = exc.__context__  # raised by one of our callbacks
         if isinstance(exc, HttpParserError):
-            exc = _translate(exc)
+            limit_error = self._body == _NO_BODY and self._replay_head()
+            exc = limit_error or _translate(exc)
         self._error = exc
+        self._carry = None
         payload = self._payload
         if payload is not None:
             self._end_body()
@@ -433,43 +732,124 @@ class _HttpParser(Generic[_MsgT]):
         self._payload = None
         self._sink = None
         self._body = _NO_BODY
-        self._chunk_open = False
 
-    def _begin_head(self) -> None:
-        self._in_head = True
-        self._head_began = True
-        self._partial = 0
-        self._target = b""
-        self._raw_headers = []
+    def _replay_head(self) -> HttpProcessingError | None:
+        """For a head llhttp refused: the limit error met before llhttp's, if any.
 
-    def _check_unfinished_head(self, data: bytes) -> None:
-        """Bound what httptools buffers for a head or trailer section still being received.
-
-        httptools reports a field only once the next one starts, so the line in progress is
-        measured here: the bytes after the last LF of ``data``, plus earlier reads if none.
+        Limits are checked when a head is complete, llhttp's syntax as it goes; so that the
+        first problem of a head is reported whatever else is wrong after it, the refused head
+        is parsed again with per-field callbacks that apply the limits in order.
         """
-        if len(self._raw_headers) > self._max_headers:
-            raise self._fail(_too_many_headers(self._max_headers))
-        if self._in_head and self._head_began and not self._raw_headers:
-            # Where this head starts in ``data`` is unknown (a body may precede it): count from
-            # the next read on. That undercounts by at most one read, all the memory it costs.
-            self._partial = 0
-            return
-        newline = data.rfind(b"\n")
-        partial = len(data) - newline - 1 if newline >= 0 else self._partial + len(data)
+        buf = self._buf
+        start = self._pos
+        while start < len(buf) and buf[start] in _EMPTY_LINE_BYTES:
+            start += 1
+        replay = _HeadReplay(self._max_line_size, self._max_field_size)
+        with contextlib.suppress(HttpParserError):
+            self._replay_parser(replay).feed_data(bytes(buf[start:]))
+        return replay.error
+
+    def _replay_parser(
+        self, replay: _HeadReplay
+    ) -> httptools.HttpRequestParser | httptools.HttpResponseParser:
+        raise NotImplementedError
+
+    def _no_empty_line(self) -> BadStatusLine:
+        # Only an HTTP/0.9 start line ends with a bare LF, or a head without an empty line.
+        return BadStatusLine(
+            "",
+            f"Unsupported HTTP version {self._parser.get_http_version()}: expected 1.0 or 1.1",
+        )
+
+    def _keep_unaccounted(self, data: bytes, had_carry: bool) -> None:
+        """Keep the bytes after `_pos` for the next read, checking the limits on them.
+
+        They are a head, a chunk-size line or a trailer section still arriving. They get the
+        checks llhttp's reports used to trigger, in the same order: the request target as it
+        arrives, each field once the next begins, the number of fields, then the unfinished
+        line. Only new bytes are scanned, so a head trickling in byte by byte costs linear time.
+        """
+        buf = self._buf
+        pos = self._pos
+        in_head = self._body == _NO_BODY
+        new: bytes
+        if had_carry and pos == 0:
+            # The same unfinished part goes on (buf is the carry, data already appended).
+            assert isinstance(buf, bytearray)
+            carry = buf
+            new = data
+            unfinished = self._partial  # the line the new bytes continue
+            lines = self._lines
+        else:
+            new = bytes(buf[pos:])
+            if in_head:
+                new = new.lstrip(_EMPTY_LINE_BYTES)  # empty lines before a start line
+                if not new:
+                    self._carry = None
+                    self._lines = self._partial = 0
+                    return
+            carry = bytearray(new)
+            unfinished = lines = self._checked = self._checked_end = 0
+        pieces: list[bytes] = new.split(b"\n")
+        longest = 0  # longest line the new bytes complete, LF included
+        if len(pieces) > 1:
+            longest = max([unfinished + len(pieces[0]), *map(len, pieces[1:-1])]) + 1
+            unfinished = 0
+        lines += len(pieces) - 1
+        partial = unfinished + len(pieces[-1])
+        self._carry = carry
+        self._lines = lines
         self._partial = partial
-        limit = self._max_field_size
-        if self._in_head and not self._raw_headers:
-            # Possibly still the start line; target and reason have their own exact checks.
-            limit = max(limit, self._max_line_size)
-        if partial > limit + _LINE_SLACK:
-            raise self._fail(
-                _field_too_long(
-                    b"header field" if self._in_head else b"trailer field",
-                    self._max_field_size,
-                    partial,
-                )
+
+        start_lines = 1 if in_head else 0  # a trailer section has no start line
+        if in_head and lines == 0:
+            self._check_start_line(carry)  # the target so far
+        elif in_head and self._checked == 0:
+            newline = carry.index(b"\n")
+            self._check_start_line(carry[: newline - 1])
+            self._checked = 1
+            self._checked_end = newline + 1
+        # A field is checked once the next begins, as llhttp reports fields (a lone CR may end
+        # the section). llhttp holds back one complete head, the HTTP/2 preface (to refuse it
+        # once complete): it has no fields.
+        next_begun = partial > 1 or (partial == 1 and carry[-1] != 13)
+        reported = lines if next_begun else max(lines - 1, start_lines)
+        if reported > self._checked and not (in_head and carry.startswith(_H2_PREFACE)):
+            self._check_reported_fields(carry, reported)
+            if reported - start_lines > self._max_headers:
+                raise _too_many_headers(self._max_headers)
+
+        field_limit = self._max_field_size + _LINE_SLACK
+        line_limit = max(field_limit, self._max_line_size + _LINE_SLACK)
+        if reported <= start_lines:  # maybe still the start line, with its own exact checks
+            field_limit = line_limit
+        # (A complete line is checked when the next begins; until then it is bounded as the
+        # start line is.)
+        if partial > field_limit or longest > line_limit:
+            error = _field_too_long(
+                b"header field" if in_head else b"trailer field",
+                self._max_field_size,
+                max(partial, longest),
             )
+            # Report what the complete head would have shown first (a long target, say).
+            raise (self._replay_head() if in_head else None) or error
+
+    def _check_reported_fields(self, carry: bytearray, reported: int) -> None:
+        """Check the size of the fields of ``carry`` up to line ``reported``, once each."""
+        end = self._checked_end
+        limit = self._max_field_size
+        for _ in range(reported - self._checked):
+            newline = carry.index(b"\n", end)
+            name, _, value = bytes(carry[end : newline - 1]).partition(b":")
+            size = len(name) + len(value.lstrip(_OWS))
+            if size > limit:
+                raise _field_too_long(name, limit, size)
+            end = newline + 1
+        self._checked = reported
+        self._checked_end = end
+
+    def _check_start_line(self, line: bytearray) -> None:
+        """Bound the start line still being received (requests: the target)."""
 
     def _start_body(self, msg: _MsgT, body: int, compression: str | None) -> None:
         """Queue ``msg`` with a new body stream (or EMPTY_PAYLOAD when ``body`` is none)."""
@@ -485,50 +865,53 @@ class _HttpParser(Generic[_MsgT]):
         self._sink = sink
         self._messages.append((msg, payload))
 
-    def _check_trailers(self) -> None:
-        trailers = self._raw_headers
-        self._raw_headers = []
-        if len(trailers) > self._max_headers:
+    def _check_trailers(self, section: bytes) -> None:
+        """Trailer fields are accepted, held to the header limits, then dropped."""
+        fields = _split_fields(section)
+        limit = self._max_field_size
+        for name, _, size in fields:
+            if size > limit:
+                raise _field_too_long(name, limit, size)
+        if len(fields) > self._max_headers:
             raise _too_many_headers(self._max_headers)
 
     # -- httptools callbacks (the hot path: keep them small) -------------------------------
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        size = len(name) + len(value)
-        if size > self._max_field_size:
-            raise _field_too_long(name, self._max_field_size, size)
-        # llhttp strips whitespace before a value but keeps the whitespace after it.
-        self._raw_headers.append((name, value.rstrip(b" \t")))
-
     def on_body(self, body: bytes) -> None:
-        self._chunk_open = False
+        self._pos += len(body)
         sink = self._sink
         if sink is not None:
             sink.feed_data(body)
 
     def on_chunk_header(self) -> None:
-        self._chunk_open = True
-        self._partial = 0
+        # Called on the LF ending the chunk-size line (no LF can occur inside it).
+        self._pos = self._buf.index(b"\n", self._pos) + 1
         sink = self._sink
         if sink is not None:
             sink.begin_http_chunk_receiving()
 
     def on_chunk_complete(self) -> None:
-        self._chunk_open = False
+        # After a chunk's data and its CRLF; for the last (empty) chunk, after the trailers.
+        buf = self._buf
+        pos = self._pos
+        if buf[pos : pos + 2] == _CRLF:
+            self._pos = pos + 2
+        else:
+            end = buf.index(b"\r\n\r\n", pos)
+            self._check_trailers(bytes(buf[pos:end]))
+            self._pos = end + 4
+            self._field_list.clear()  # trailers reported in field mode are dropped
         sink = self._sink
         if sink is not None:
             sink.end_http_chunk_receiving()
 
     def on_message_complete(self) -> None:
-        if self._raw_headers:
-            self._check_trailers()  # accepted, checked against the limits, then dropped
         sink = self._sink
         if sink is not None:
             sink.feed_eof()
             self._end_body()
         else:
             self._body = _NO_BODY
-            self._chunk_open = False
         if self._should_close:
             self._closing = True
 
@@ -574,56 +957,122 @@ class RequestParser(_HttpParser[RawRequestMessage]):
         )
 
     def _new_parser(self) -> httptools.HttpRequestParser:
-        return httptools.HttpRequestParser(self)
+        # No on_message_begin / on_url (nor on_header but in field mode): the head is read in
+        # on_headers_complete.
+        return httptools.HttpRequestParser(self._callbacks())
 
-    # No on_message_begin: the target is the first thing of every request, so on_url starts
-    # the head and saves a callback per request.
+    def _replay_parser(self, replay: _HeadReplay) -> httptools.HttpRequestParser:
+        return httptools.HttpRequestParser(replay)
 
-    def on_url(self, url: bytes) -> None:
-        if not self._in_head:
-            self._begin_head()
-            target = url
-        else:
-            target = self._target + url  # llhttp reports a target split across reads in pieces
+    def _check_start_line(self, line: bytearray) -> None:
+        space = line.find(b" ")
+        if space < 0:
+            return  # still the method, which llhttp bounds
+        target = bytes(line[space + 1 :]).lstrip(b" ")
+        end = target.find(b" ")
+        if end >= 0:
+            target = target[:end]
         if len(target) > self._max_line_size:
             raise LineTooLong(target, self._max_line_size, len(target), code=414)
-        self._target = target
 
-    def on_headers_complete(self) -> None:
-        self._in_head = False
-        raw = self._raw_headers
-        self._raw_headers = []  # trailers of a chunked body go here
-        if len(raw) > self._max_headers:
-            raise _too_many_headers(self._max_headers)
-        parser = self._parser
-        version = _VERSIONS.get(parser.get_http_version())
-        if version is None:
-            raise BadStatusLine(
-                "", f"Unsupported HTTP version {parser.get_http_version()}: expected 1.0 or 1.1"
-            )
-        raw_method: bytes = parser.get_method()
+    def _read_request_line(self, line: bytes) -> tuple[str, str, HttpVersion | None]:
+        """``(method, target, version)`` of a start line llhttp accepted (None: bad version)."""
+        space = line.find(b" ")
+        last = line.rfind(b" ")
+        version = _REQUEST_LINE_VERSIONS.get(line[last + 1 :])
+        if version is not None and line[space + 1] != 32 and line[last - 1] != 32:
+            target = line[space + 1 : last]
+        else:
+            # llhttp allows several spaces around the target (none inside it), or no version
+            # at all (HTTP/0.9, refused below), or another protocol token (RTSP, ICE).
+            words = [word for word in line.split(b" ") if word]
+            target = words[1] if len(words) > 1 else b""
+            version = _VERSIONS.get(self._parser.get_http_version())
+        if len(target) > self._max_line_size:
+            raise LineTooLong(target, self._max_line_size, len(target), code=414)
+        raw_method = line[:space]
         method = _METHODS.get(raw_method)
         if method is None:
-            method = _METHODS[raw_method] = raw_method.decode("ascii")
-        headers = _build_headers(raw)
-        _check_host(headers, version)
-        te = headers.get(hdrs.TRANSFER_ENCODING)
-        cl = headers.get(hdrs.CONTENT_LENGTH)
-        chunked = False
-        length = 0
-        if te is not None or cl is not None:
-            if te is not None and version is HttpVersion10:
-                raise BadHttpMessage("Transfer-Encoding is not allowed in an HTTP/1.0 request")
-            chunked, length = _framing(headers, te, cl)
+            method = self._parser.get_method().decode("ascii")
+            if method.encode("ascii") == raw_method:  # llhttp's own spelling, bounded
+                _METHODS[raw_method] = method
+        # llhttp allows only ASCII in a target.
+        return method, target.decode("latin-1"), version
 
-        path = self._target.decode("latin-1")  # llhttp allows only ASCII in a target
-        url = _request_url(method, path)
+    def on_headers_complete(self) -> None:
+        # Locate the head llhttp just completed (inlined: the hottest lines of the parser):
+        # buf[start:line_end] is the start line, buf[line_end + 2:end] the header section.
+        buf = self._buf
+        if type(buf) is not bytes:
+            self._buf = buf = bytes(buf)  # the head began in an earlier read: one copy
+        start = self._pos
+        if buf[start] in _EMPTY_LINE_BYTES:
+            start = _skip_empty_lines(buf, start)
+        line_end = buf.index(b"\n", start) - 1  # (a bare LF only ends an HTTP/0.9 line)
+        end = buf.find(b"\r\n\r\n", line_end)
+        if end < 0:
+            raise self._no_empty_line()
+        self._pos = end + 4
+        line = buf[start:line_end]
+        known = _REQUEST_LINES.get(line)
+        url: URL | None
+        version_or_none: HttpVersion | None
+        if known is not None:
+            method, path, version_or_none, url = known
+            if len(path) > self._max_line_size:
+                target = path.encode("latin-1")
+                raise LineTooLong(target, self._max_line_size, len(target), code=414)
+        else:
+            if buf[line_end] != 13:  # a bare LF: an HTTP/0.9 request line
+                raise self._no_empty_line()
+            method, path, version_or_none = self._read_request_line(line)
+            url = None
 
-        compression = None
-        encoding = headers.get(hdrs.CONTENT_ENCODING)
-        if encoding is not None:
-            compression = _COMPRESSIONS.get(encoding.lower())
+        fields: _Fields | None
+        if self._field_mode:
+            fields = self._listed_fields(True)
+        else:
+            section = buf[line_end + 2 : end]
+            fields = _REQUEST_SECTIONS.get(section)
+            if fields is None:
+                fields = self._missed(section, True)
+        (
+            raw,
+            headers,
+            longest,
+            host,
+            has_te,
+            chunked,
+            length,
+            compression,
+            framing_error,
+        ) = fields
+        if longest > self._max_field_size:
+            too_long = _first_long_field(buf[line_end + 2 : end], self._max_field_size)
+            if too_long is not None:
+                raise too_long
+        if len(raw) > self._max_headers:
+            raise _too_many_headers(self._max_headers)
+        if version_or_none is None:
+            raise BadStatusLine(
+                "",
+                f"Unsupported HTTP version {self._parser.get_http_version()}: expected 1.0 or 1.1",
+            )
+        version: HttpVersion = version_or_none
+        if host != 1 and (host or version is HttpVersion11):
+            _check_host(headers, version)
+        if has_te and version is HttpVersion10:
+            raise BadHttpMessage("Transfer-Encoding is not allowed in an HTTP/1.0 request")
+        if framing_error is not None:
+            raise BadHttpMessage(framing_error)
+        if url is None:
+            url = _request_url(method, path)
+            if len(line) <= _CACHEABLE_LINE and _admit(line):
+                if len(_REQUEST_LINES) >= _CACHE_SIZE:
+                    _REQUEST_LINES.clear()
+                _REQUEST_LINES[line] = (method, path, version, url)
 
+        parser = self._parser
         upgrade: bool = parser.should_upgrade()
         self._should_close = should_close = not parser.should_keep_alive()
         msg: RawRequestMessage = _new_tuple(
@@ -632,8 +1081,8 @@ class RequestParser(_HttpParser[RawRequestMessage]):
                 method,
                 path,
                 version,
-                CIMultiDictProxy(headers),
-                tuple(raw),
+                headers,
+                raw,
                 should_close,
                 compression,
                 upgrade,
@@ -653,7 +1102,6 @@ class RequestParser(_HttpParser[RawRequestMessage]):
         elif length > 0:
             self._start_body(msg, _LENGTH, compression)
         else:
-            self._body = _NO_BODY
             self._messages.append((msg, EMPTY_PAYLOAD))
 
 
@@ -667,7 +1115,7 @@ class ResponseParser(_HttpParser[RawResponseMessage]):
     the rest of the connection is ignored).
     """
 
-    __slots__ = ("_carry", "_read_until_eof", "_response_with_body")
+    __slots__ = ("_read_until_eof", "_reason", "_response_with_body")
 
     def __init__(
         self,
@@ -687,7 +1135,7 @@ class ResponseParser(_HttpParser[RawResponseMessage]):
     ) -> None:
         self._response_with_body = response_with_body
         self._read_until_eof = read_until_eof
-        self._carry = b""
+        self._reason = b""  # reason phrase of the status line being received
         super().__init__(
             protocol,
             loop,
@@ -702,7 +1150,10 @@ class ResponseParser(_HttpParser[RawResponseMessage]):
         )
 
     def _new_parser(self) -> httptools.HttpResponseParser:
-        return httptools.HttpResponseParser(self)
+        return httptools.HttpResponseParser(self._callbacks())
+
+    def _replay_parser(self, replay: _HeadReplay) -> httptools.HttpResponseParser:
+        return httptools.HttpResponseParser(replay)
 
     def _feed(self, data: bytes) -> None:
         if self._response_with_body:
@@ -711,64 +1162,101 @@ class ResponseParser(_HttpParser[RawResponseMessage]):
         # Heads only (responses to HEAD): llhttp cannot be told to skip a body from Python, so it
         # is fed one head at a time and replaced after each. With CRLF line endings enforced, a
         # head ends at the first CRLFCRLF after its start.
-        carry = self._carry
-        buf = carry + data if carry else data
-        pos = len(carry)  # buf[:pos] was already fed
-        floor = 0  # where the current head may start
+        buf = self._buf
         size = len(buf)
+        fed = size - len(data)  # buf[:fed] was fed to llhttp in earlier reads
+        base = fed
         messages = self._messages
-        while pos < size:
-            end = buf.find(b"\r\n\r\n", max(pos - 3, floor))
+        while fed < size:
+            end = buf.find(b"\r\n\r\n", max(fed - 3, self._pos))
             stop = size if end < 0 else end + 4
             before = len(messages)
             try:
-                self._parser.feed_data(buf[pos:stop])
+                self._parser.feed_data(data[fed - base : stop - base])
             except HttpParserUpgrade as exc:
-                raise _UpgradeAt(pos + exc.args[0] - len(carry)) from None
-            pos = stop
+                raise _UpgradeAt(fed - base + exc.args[0]) from None
+            fed = stop
             if len(messages) > before:
                 if self._should_close:
                     self._closing = True
                     break
                 self._parser = self._new_parser()
-                floor = pos
-        self._carry = buf[max(pos - 3, floor) : pos]
-
-    def on_message_begin(self) -> None:
-        # Responses need it: a status line may have no reason phrase, hence no on_status.
-        self._begin_head()
 
     def on_status(self, reason: bytes) -> None:
-        target = self._target + reason
-        if len(target) > self._max_line_size:
-            raise LineTooLong(target, self._max_line_size, len(target), code=400)
-        self._target = target
+        # llhttp reports a status line split across reads in pieces.
+        reason = self._reason + reason
+        if len(reason) > self._max_line_size:
+            raise LineTooLong(reason, self._max_line_size, len(reason), code=400)
+        self._reason = reason
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
-        raw = self._raw_headers
-        self._raw_headers = []  # trailers of a chunked body go here
+        # Locate the head llhttp just completed (inlined: the hottest lines of the parser):
+        # buf[start:line_end] is the start line, buf[line_end + 2:end] the header section.
+        buf = self._buf
+        if type(buf) is not bytes:
+            self._buf = buf = bytes(buf)  # the head began in an earlier read: one copy
+        start = self._pos
+        if buf[start] in _EMPTY_LINE_BYTES:
+            start = _skip_empty_lines(buf, start)
+        line_end = buf.index(b"\n", start) - 1  # (a bare LF only ends an HTTP/0.9 line)
+        end = buf.find(b"\r\n\r\n", line_end)
+        if end < 0:
+            raise self._no_empty_line()
+        if buf[line_end] != 13:  # a bare LF: an HTTP/0.9 status line
+            raise self._no_empty_line()
+        self._pos = end + 4
+        raw_reason = self._reason
+        self._reason = b""
+        fields: _Fields | None
+        if self._field_mode:
+            fields = self._listed_fields(False)
+        else:
+            section = buf[line_end + 2 : end]
+            fields = _RESPONSE_SECTIONS.get(section)
+            if fields is None:
+                fields = self._missed(section, False)
+        (
+            raw,
+            headers,
+            longest,
+            _host,
+            _has_te,
+            chunked,
+            length,
+            compression,
+            framing_error,
+        ) = fields
+        if longest > self._max_field_size:
+            too_long = _first_long_field(buf[line_end + 2 : end], self._max_field_size)
+            if too_long is not None:
+                raise too_long
         if len(raw) > self._max_headers:
             raise _too_many_headers(self._max_headers)
         parser = self._parser
-        version = _VERSIONS.get(parser.get_http_version())
+        version = _STATUS_LINE_VERSIONS.get(buf[start : start + 8])
         if version is None:
-            raise BadStatusLine(
-                "", f"Unsupported HTTP version {parser.get_http_version()}: expected 1.0 or 1.1"
-            )
+            version = _VERSIONS.get(parser.get_http_version())
+            if version is None:
+                raise BadStatusLine(
+                    "",
+                    f"Unsupported HTTP version {parser.get_http_version()}: expected 1.0 or 1.1",
+                )
         status: int = parser.get_status_code()
         if status < 100:
             raise BadStatusLine("", f"Invalid status code {status}")
-        target = self._target
-        if _REASON_CTL_RE.search(target) is not None:
-            raise BadStatusLine(repr(target), "Control character in the reason phrase")
-        reason = target.decode("utf-8", "surrogateescape")
-        headers = _build_headers(raw)
+        reason = _REASONS.get(raw_reason)
+        if reason is None:
+            if _REASON_CTL_RE.search(raw_reason) is not None:
+                raise BadStatusLine(repr(raw_reason), "Control character in the reason phrase")
+            reason = raw_reason.decode("utf-8", "surrogateescape")
+            if len(raw_reason) <= _CACHEABLE_LINE:
+                if len(_REASONS) >= _CACHE_SIZE:
+                    _REASONS.clear()
+                _REASONS[raw_reason] = reason
 
         should_close = not parser.should_keep_alive()
-        chunked, length = _framing(
-            headers, headers.get(hdrs.TRANSFER_ENCODING), headers.get(hdrs.CONTENT_LENGTH)
-        )
+        if framing_error is not None:
+            raise BadHttpMessage(framing_error)
         if chunked and version is HttpVersion10:
             # RFC 9112 §6.1: the framing of an HTTP/1.0 message with Transfer-Encoding is
             # suspect; read it, but never reuse the connection.
@@ -778,11 +1266,6 @@ class ResponseParser(_HttpParser[RawResponseMessage]):
         if status == 101 and not upgrade:
             raise BadHttpMessage("101 response without 'Connection: upgrade' and 'Upgrade'")
 
-        compression = None
-        encoding = headers.get(hdrs.CONTENT_ENCODING)
-        if encoding is not None:
-            compression = _COMPRESSIONS.get(encoding.lower())
-
         self._should_close = should_close
         msg: RawResponseMessage = _new_tuple(
             RawResponseMessage,
@@ -790,8 +1273,8 @@ class ResponseParser(_HttpParser[RawResponseMessage]):
                 version,
                 status,
                 reason,
-                CIMultiDictProxy(headers),
-                tuple(raw),
+                headers,
+                raw,
                 should_close,
                 compression,
                 upgrade,
