@@ -635,6 +635,16 @@ class _HttpParser(Generic[_MsgT]):
         self._heads += len(messages)
         return messages, False, _EMPTY_TAIL
 
+    @property
+    def messages_before_error(self) -> list[tuple[_MsgT, StreamReader]]:
+        """The messages whose heads completed in the `feed_data` call that raised.
+
+        A failing read may hold valid pipelined messages ahead of the bad bytes; they are still
+        owed an answer (the error belongs to what follows them, or to the last one's body).
+        Empty unless the parser failed.
+        """
+        return self._messages if self._error is not None else []
+
     def feed_eof(self) -> _MsgT | None:
         """The connection closed: end a read-until-close body, or fail a truncated one.
 
