@@ -8,6 +8,7 @@ with a Server-Sent Events stream open.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -20,9 +21,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
+
+import aiohyper as aiohttp
 
 REPO = Path(__file__).resolve().parents[1]
 STATIC = REPO / "examples" / "demo" / "static"
@@ -128,7 +132,15 @@ def test_index_links_to_every_part(demo: Demo) -> None:
     assert "<h1>aiohyper demo</h1>" in resp.text
     links = set(re.findall(r'href="([^"]+)"', resp.text))
     paths = {httpx.URL(link).path for link in links}
-    parts = ["/api/items", "/api/items/1", "/upload", "/clock", "/admin/", "/static/style.css"]
+    parts = [
+        "/api/items",
+        "/api/items/1",
+        "/upload",
+        "/clock",
+        "/chat",
+        "/admin/",
+        "/static/style.css",
+    ]
     assert set(parts) <= paths
 
     # Every link works; the two that demonstrate error pages are 404s.
@@ -261,6 +273,91 @@ def test_not_found_pages(demo: Demo) -> None:
     admin_missing = demo.client.get("/admin/missing")
     assert admin_missing.status_code == 404
     assert "<h1>404 Not Found</h1>" in admin_missing.text
+
+
+# -- WebSocket chat ---------------------------------------------------------------------------
+
+
+async def _event(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    event: dict[str, Any] = await ws.receive_json(timeout=5)
+    return event
+
+
+def _ws_url(demo: Demo, nick: str) -> str:
+    return demo.base.replace("http://", "ws://") + "/chat/ws?" + urlencode({"nick": nick})
+
+
+def test_chat_page(demo: Demo) -> None:
+    page = demo.client.get("/chat")
+    assert page.status_code == 200
+    assert "<h1>WebSocket chat</h1>" in page.text
+    assert '<script src="/static/chat.js"></script>' in page.text
+    script = demo.client.get("/static/chat.js")
+    assert script.status_code == 200
+    assert script.headers["Content-Type"].startswith("text/javascript")
+    assert "innerHTML" not in script.text  # lines are shown with textContent only
+    # Not an upgrade: the error page, not a crash.
+    assert demo.client.get("/chat/ws?nick=x").status_code == 400
+
+
+async def test_chat_broadcasts_to_everyone(demo: Demo) -> None:
+    async with aiohttp.ClientSession() as session:
+        alice = await session.ws_connect(_ws_url(demo, "alice"))
+        assert await _event(alice) == {"type": "join", "nick": "alice", "online": ["alice"]}
+        bob = await session.ws_connect(_ws_url(demo, " <b>bob</b> "))
+        joined = {"type": "join", "nick": "<b>bob</b>", "online": ["alice", "<b>bob</b>"]}
+        assert await _event(alice) == joined
+        assert await _event(bob) == joined
+
+        # A line reaches everyone, the sender included, exactly as typed (HTML and all).
+        line = "<script>alert('hi')</script> & 😀"
+        await alice.send_str(f"  {line}  ")
+        for ws in (alice, bob):
+            event = await _event(ws)
+            assert event["type"] == "message"
+            assert (event["nick"], event["text"]) == ("alice", line)
+            assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", event["time"])
+
+        # Refused lines get an error for the sender only.
+        await bob.send_str("   ")
+        assert (await _event(bob))["type"] == "error"
+        await bob.send_str("x" * 501)
+        assert (await _event(bob))["type"] == "error"
+        # Binary is not chat: closed with 1003.
+        await bob.send_bytes(b"\x00")
+        msg = await bob.receive(timeout=5)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, 1003)
+        assert await _event(alice) == {"type": "leave", "nick": "<b>bob</b>", "online": ["alice"]}
+
+        await alice.close()
+        for bad in ("", "   ", "x" * 25, "tab\there"):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+                await session.ws_connect(_ws_url(demo, bad))
+            assert info.value.status == 400
+
+
+def test_chat_sockets_closed_on_shutdown(tmp_path: Path) -> None:
+    demo = start_demo(tmp_path)
+
+    async def chat_until_shutdown() -> tuple[Any, ...]:
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(_ws_url(demo, "carol"))
+            assert (await _event(ws))["type"] == "join"
+            demo.proc.send_signal(signal.SIGINT)
+            msg = await ws.receive(timeout=5)
+            return msg.type, msg.data, msg.extra, await ws.receive(timeout=5)
+
+    try:
+        started = time.monotonic()
+        msg_type, code, reason, after = asyncio.run(chat_until_shutdown())
+        assert (msg_type, code, reason) == (aiohttp.WSMsgType.CLOSE, 1001, "Server shutdown")
+        assert after.type == aiohttp.WSMsgType.CLOSED
+        assert demo.proc.wait(timeout=5) == 0
+        assert time.monotonic() - started < 4, "an open chat held up the shutdown"
+        assert "Traceback" not in demo.output()
+    finally:
+        demo.stop()
+        demo.log.close()
 
 
 # -- Server-Sent Events and shutdown -----------------------------------------------------------

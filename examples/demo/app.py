@@ -7,6 +7,7 @@ Layout of the site (each part lives in its own module):
 - ``/static/...``       static files from ``examples/demo/static``
 - ``/upload``           form with a file upload (`uploads`)
 - ``/clock``            Server-Sent Events clock (`clock`)
+- ``/chat``             chat room over WebSockets (`chat`)
 - ``/admin/``           sub-application with its own middleware (`admin`)
 - every page            timing header and JSON/HTML error pages (`middlewares`)
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from aiohyper import web
 
-from . import api, clock, uploads
+from . import api, chat, clock, uploads
 from .admin import create_admin_app
 from .middlewares import STATS, ServerStats, error_pages, timing
 from .pages import html_page
@@ -39,7 +40,7 @@ static files</li>
 <li><a href="/admin/">/admin/</a>: a sub-application with its own middleware</li>
 <li><a href="/no/such/page">/no/such/page</a> and
 <a href="/api/items/999">/api/items/999</a>: HTML and JSON error pages</li>
-<!-- Step 4: the WebSocket chat link goes here. -->
+<li><a href="{chat}">{chat}</a>: a chat room over WebSockets</li>
 </ul>
 <p>Every response carries an <code>X-Response-Time</code> header from the timing
 middleware.</p>
@@ -60,6 +61,7 @@ async def index(request: web.Request) -> web.Response:
         item1=base.join(router["item"].url_for(id="1")),
         upload=router["upload"].url_for(),
         clock=router["clock"].url_for(),
+        chat=router["chat"].url_for(),
     )
     return html_page("aiohyper demo", body)
 
@@ -85,9 +87,10 @@ def create_app() -> web.Application:
     app.router.add_static("/static", STATIC_DIR, name="static")
     app.add_subapp("/admin", create_admin_app())
 
-    # ---- Step 4: WebSocket chat ------------------------------------------------------------
-    # The chat (a page at /chat and a web.WebSocketResponse handler at /chat/ws, with the open
-    # sockets kept under an AppKey and closed from on_shutdown) is added here in step 4.
-    # -------------------------------------------------------------------------------------------
+    # WebSocket chat: a page at /chat, the sockets at /chat/ws, kept in app[chat.CHAT] and
+    # closed (1001) from on_shutdown.
+    app[chat.CHAT] = chat.ChatRoom()
+    app.on_shutdown.append(chat.close_all)
+    app.add_routes(chat.routes)
 
     return app
