@@ -43,12 +43,12 @@ def make_parser(framework: str, loop: asyncio.AbstractEventLoop) -> object:
     return RequestParser(OurProtocol(loop), loop, 2**16)
 
 
-def run(framework: str) -> dict[str, object]:
+def run(framework: str, n_requests: int = N_REQUESTS) -> dict[str, object]:
     loop = asyncio.new_event_loop()
     try:
         parser = make_parser(framework, loop)
         chunk = REQUEST * BATCH
-        feeds = N_REQUESTS // BATCH
+        feeds = n_requests // BATCH
         feed = parser.feed_data  # type: ignore[attr-defined]
         # warm up
         for _ in range(50):

@@ -14,21 +14,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-PEER_VENV = HERE / ".venv-aiohttp"
-PEER_PY = PEER_VENV / "bin" / "python"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def ensure_peer() -> None:
-    if PEER_PY.exists():
-        return
-    subprocess.run(["uv", "venv", "-q", "-p", "3.11", str(PEER_VENV)], check=True)
-    subprocess.run(
-        ["uv", "pip", "install", "-q", "--python", str(PEER_PY), "aiohttp==3.13.3", "uvloop"],
-        check=True,
-    )
+from _common import HERE, PEER_PY, ensure_peer
 
 
 def run_once(framework: str) -> float:
