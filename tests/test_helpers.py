@@ -16,8 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 from multidict import MultiDictProxy
 from yarl import URL
 

@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from multidict import CIMultiDict
 
 from aiohyper._http._writer import AbstractStreamWriter
