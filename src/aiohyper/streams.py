@@ -415,13 +415,18 @@ class StreamReader:
         if n == 0:
             return b""
         if n < 0:
+            # readany() until EOF, without a coroutine call per block.
             blocks = []
             while True:
-                block = await self.readany()
-                if not block:
+                if self._buffer:
+                    blocks.append(self._read_nowait(-1))
+                elif self._eof:
                     break
-                blocks.append(block)
-            return b"".join(blocks)
+                else:
+                    await self._wait("readany")
+                if self._exception is not None:
+                    raise self._exception
+            return blocks[0] if len(blocks) == 1 else b"".join(blocks)
         while not self._buffer and not self._eof:
             await self._wait("read")
         return self._read_nowait(n)

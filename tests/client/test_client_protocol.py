@@ -390,3 +390,85 @@ async def test_upgraded_tail_pauses_reading_until_handed_over() -> None:
     proto.set_parser(Reader(), Sink())
     assert transport.is_reading()
     assert proto.tail == b""
+
+
+# -- one parser for the responses of many requests; reads into a lent buffer ----------------
+
+
+class RecordingTimer:
+    """A timer that counts how often a body wait entered it."""
+
+    def __init__(self) -> None:
+        self.entered = 0
+
+    def __enter__(self) -> RecordingTimer:
+        self.entered += 1
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        return None
+
+
+async def test_parser_kept_while_the_params_do_not_change() -> None:
+    proto, _ = make_proto()
+    parser = proto._parser
+    proto.data_received(OK)
+    _, payload = await proto.read()
+    assert await payload.read() == b"hello"
+    proto.set_response_params()
+    assert proto._parser is parser
+    proto.data_received(OK)
+    _, payload = await proto.read()
+    assert await payload.read() == b"hello"
+
+
+async def test_parser_replaced_when_the_params_change() -> None:
+    proto, _ = make_proto()
+    parser = proto._parser
+    proto.data_received(OK)
+    await proto.read()
+    proto.set_response_params(skip_payload=True)  # a HEAD: the body announced is not sent
+    assert proto._parser is not parser
+    proto.data_received(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+    message, payload = await proto.read()
+    assert message.code == 200 and payload is EMPTY_PAYLOAD
+    assert not proto.should_close
+
+
+async def test_body_waits_enter_the_timer_of_the_current_request() -> None:
+    first, second = RecordingTimer(), RecordingTimer()
+    proto, _ = make_proto(timer=first)
+    proto.data_received(OK)
+    _, payload = await proto.read()
+    assert await payload.read() == b"hello"
+    proto.set_response_params(timer=second)
+    proto.data_received(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+    _, payload = await proto.read()
+    asyncio.get_running_loop().call_soon(proto.data_received, b"ab")
+    assert await payload.read() == b"ab"  # waited once for the body
+    assert (first.entered, second.entered) == (0, 1)
+
+
+async def test_reads_go_through_a_lent_buffer() -> None:
+    proto, _ = make_proto()
+    assert isinstance(proto, asyncio.BufferedProtocol)
+    buf = proto.get_buffer(-1)
+    assert len(buf) >= 2**16
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"
+    buf[: len(head)] = head
+    proto.buffer_updated(len(head))
+    _, payload = await proto.read()
+    # The buffer is lent again for the next read: what was received must have been copied.
+    buf = proto.get_buffer(-1)
+    buf[:5] = b"world"
+    buf[5:10] = b"XXXXX"
+    proto.buffer_updated(5)
+    assert await payload.read() == b"helloworld"
+
+
+async def test_partial_head_after_a_response_is_not_pooled() -> None:
+    proto, _ = make_proto()
+    proto.data_received(OK + b"HTTP/1.1 200 OK\r\n")  # the start of a head nobody asked for
+    _, payload = await proto.read()
+    assert await payload.read() == b"hello"
+    assert proto.should_close

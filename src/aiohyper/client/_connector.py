@@ -202,16 +202,10 @@ class TCPConnector(BaseConnector):
         else:
             self._cached_hosts.clear()
 
-    async def connect(
-        self,
-        request: ClientRequest,
-        traces: Sequence[TraceLike] = (),
-        timeout: ClientTimeout | None = None,
-    ) -> Connection:
-        if request.proxy is not None and not request.connection_key.is_ssl:
+    def _prepare_request(self, request: ClientRequest, key: ConnectionKey) -> None:
+        if request.proxy is not None and not key.is_ssl:
             # Forwarded requests carry the proxy's headers themselves, pooled connection or not.
             apply_forward_proxy_headers(request)
-        return await super().connect(request, traces, timeout)
 
     async def close(self, *, abort_ssl: bool = False) -> None:
         """Close the connections, cancel lookups in progress and close the resolver the

@@ -154,10 +154,12 @@ class Connection:
     def release(self) -> None:
         """Give the connection back to the pool (it is closed instead if it cannot be
         reused: the protocol says ``should_close``, or the connector ``force_close``)."""
-        self._notify_release()
+        if self._callbacks:
+            self._notify_release()
         protocol, self._protocol = self._protocol, None
         if protocol is not None:
-            self._connector._release(self._key, protocol, should_close=protocol.should_close)
+            # _release looks at protocol.should_close itself.
+            self._connector._release(self._key, protocol)
 
 
 def _call_weak(ref: weakref.ref[BaseConnector], method: str) -> None:
@@ -218,8 +220,8 @@ class BaseConnector:
         self._conns: dict[ConnectionKey, collections.deque[tuple[ResponseHandler, float]]] = {}
         # Connections lent out.
         self._acquired: set[ResponseHandler] = set()
-        self._acquired_per_host: dict[ConnectionKey, set[ResponseHandler]] = {}
-        # Slots: connections lent out plus those being opened or handed to a waiter.
+        # Slots: connections lent out plus those being opened or handed to a waiter; per key
+        # only with a limit_per_host (nothing else reads them).
         self._slots = 0
         self._slots_per_key: dict[ConnectionKey, int] = {}
         # Requests waiting for a slot, in arrival order.
@@ -307,6 +309,16 @@ class BaseConnector:
         if self._closed:
             raise ClientConnectionError("Connector is closed.")
         key = request.connection_key
+        self._prepare_request(request, key)
+        if not traces:
+            # The common case, without an await: a free slot and an idle connection.
+            limit = self._limit
+            if (not limit or self._slots < limit) and not self._limit_per_host:
+                idle = self._get_idle(key)
+                if idle is not None:
+                    self._slots += 1
+                    self._acquired.add(idle)
+                    return Connection(self, key, idle, self._loop)
         waited = False
         if self._has_slot(key):
             self._take_slot(key)
@@ -338,11 +350,10 @@ class BaseConnector:
             self._give_back_slot(key)
             raise
         self._acquired.add(proto)
-        per_host = self._acquired_per_host.get(key)
-        if per_host is None:
-            per_host = self._acquired_per_host[key] = set()
-        per_host.add(proto)
         return Connection(self, key, proto, self._loop)
+
+    def _prepare_request(self, request: ClientRequest, key: ConnectionKey) -> None:
+        """Adjust ``request`` for the connection it is about to get (subclasses)."""
 
     async def _create_connection(
         self,
@@ -357,25 +368,23 @@ class BaseConnector:
         self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False
     ) -> None:
         """Take back a lent connection: pool it, or close it when it cannot be reused."""
-        if self._closed or protocol not in self._acquired:
+        acquired = self._acquired
+        if self._closed or protocol not in acquired:
             return  # closed together with the connector, or released twice
-        self._acquired.discard(protocol)
-        per_host = self._acquired_per_host.get(key)
-        if per_host is not None:
-            per_host.discard(protocol)
-            if not per_host:
-                del self._acquired_per_host[key]
+        acquired.remove(protocol)
         self._drop_slot(key)
         if should_close or self._force_close or protocol.should_close:
             self._close_protocol(protocol)
         else:
+            now = self._loop.time()
             conns = self._conns.get(key)
             if conns is None:
                 conns = self._conns[key] = collections.deque()
-            conns.append((protocol, self._loop.time()))
+            conns.append((protocol, now))
             if self._cleanup_handle is None:
-                self._schedule_cleanup(self._loop.time())
-        self._wake_waiters()
+                self._schedule_cleanup(now)
+        if self._waiters:
+            self._wake_waiters()
 
     def _get_idle(self, key: ConnectionKey) -> ResponseHandler | None:
         """The most recently released usable idle connection of ``key``, if any."""
@@ -408,10 +417,13 @@ class BaseConnector:
 
     def _take_slot(self, key: ConnectionKey) -> None:
         self._slots += 1
-        self._slots_per_key[key] = self._slots_per_key.get(key, 0) + 1
+        if self._limit_per_host:
+            self._slots_per_key[key] = self._slots_per_key.get(key, 0) + 1
 
     def _drop_slot(self, key: ConnectionKey) -> None:
         self._slots -= 1
+        if not self._limit_per_host:
+            return
         left = self._slots_per_key[key] - 1
         if left:
             self._slots_per_key[key] = left
@@ -571,7 +583,6 @@ class BaseConnector:
         finally:
             self._conns.clear()
             self._acquired.clear()
-            self._acquired_per_host.clear()
             self._slots = 0
             self._slots_per_key.clear()
             self._waiters.clear()

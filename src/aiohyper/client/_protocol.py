@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import threading
 from contextlib import AbstractContextManager
 from typing import Any, Final, Protocol
 
@@ -36,6 +37,21 @@ _EMPTY: Final = b""
 # upgrade, the connection is dropped).
 _MAX_TAIL: Final = 2**16
 
+# The transport reads into this buffer (see ResponseHandler.get_buffer): a bit under glibc's
+# 128 KiB mmap threshold, so that the bytes copied out of it come from the heap.
+_READ_BUFFER_SIZE: Final = 2**17 - 2**12
+
+
+class _ReadBuffer(threading.local):
+    """One receive buffer per thread, shared by the connections of its event loop: a read is
+    copied out of it before the next one can start, and idle connections hold no buffer."""
+
+    def __init__(self) -> None:
+        self.view = memoryview(bytearray(_READ_BUFFER_SIZE))
+
+
+_READ_BUFFER: Final = _ReadBuffer()
+
 
 class _UpgradedReader(Protocol):
     """What `ResponseHandler.set_parser` accepts: a reader of the protocol after an upgrade
@@ -52,7 +68,29 @@ class _FailableStream(Protocol):
     def feed_eof(self) -> None: ...
 
 
-class ResponseHandler(BaseProtocol):
+class _CurrentTimer:
+    """The timer of the request a connection currently serves, for the body streams of its
+    parser: entering it enters that request's timer (e.g. its ``total`` timeout)."""
+
+    __slots__ = ("current", "entered")
+
+    def __init__(self) -> None:
+        self.current: AbstractContextManager[object] | None = None
+        # The timers entered and not yet left, innermost last (exited in the same order even
+        # if the connection moved on to another request meanwhile).
+        self.entered: list[AbstractContextManager[object] | None] = []
+
+    def __enter__(self) -> object:
+        timer = self.current
+        self.entered.append(timer)
+        return None if timer is None else timer.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> bool | None:
+        timer = self.entered.pop()
+        return None if timer is None else timer.__exit__(*exc_info)
+
+
+class ResponseHandler(BaseProtocol, asyncio.BufferedProtocol):
     """Reads the responses of one client connection.
 
     The user of a connection calls `set_response_params` before each request, then awaits
@@ -69,6 +107,7 @@ class ResponseHandler(BaseProtocol):
         "_last_data",
         "_messages",
         "_parser",
+        "_parser_params",
         "_payload",
         "_read_timeout",
         "_read_timer",
@@ -76,6 +115,7 @@ class ResponseHandler(BaseProtocol):
         "_skip_payload",
         "_tail",
         "_timeout_ceil_threshold",
+        "_timer",
         "_upgraded",
         "_upgraded_payload",
         "_upgraded_reader",
@@ -104,6 +144,10 @@ class ResponseHandler(BaseProtocol):
         self._timeout_ceil_threshold = 5.0
         self._read_timer: asyncio.TimerHandle | None = None
         self._last_data = 0.0
+        # What the parser was made with, and the timer of the current request as its bodies
+        # see it (one parser serves the responses of many requests).
+        self._parser_params: tuple[object, ...] = ()
+        self._timer = _CurrentTimer()
 
     # -- state -----------------------------------------------------------------------------
 
@@ -134,6 +178,7 @@ class ResponseHandler(BaseProtocol):
             or self._messages
             or self._tail
             or self.transport is None
+            or _holds_partial_message(self._parser)
         )
 
     def exception(self) -> BaseException | None:
@@ -197,20 +242,35 @@ class ResponseHandler(BaseProtocol):
         self._skip_payload = skip_payload
         self._read_timeout = read_timeout
         self._timeout_ceil_threshold = timeout_ceil_threshold
-        self._parser = ResponseParser(
-            self,
-            self._loop,
+        self._timer.current = timer
+        params = (
+            skip_payload,
+            read_until_eof,
+            auto_decompress,
             read_bufsize,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-            payload_exception=ClientPayloadError,
-            response_with_body=not skip_payload,
-            read_until_eof=read_until_eof,
-            auto_decompress=auto_decompress,
-            timer=timer,
+            max_line_size,
+            max_field_size,
+            max_headers,
         )
-        self.start_timeout()
+        if self._parser is None or params != self._parser_params:
+            # A parser reads any number of responses in a row: a new one is only needed when
+            # the way to read them changes (the timer is switched through self._timer).
+            self._parser_params = params
+            self._parser = ResponseParser(
+                self,
+                self._loop,
+                read_bufsize,
+                max_line_size=max_line_size,
+                max_field_size=max_field_size,
+                max_headers=max_headers,
+                payload_exception=ClientPayloadError,
+                response_with_body=not skip_payload,
+                read_until_eof=read_until_eof,
+                auto_decompress=auto_decompress,
+                timer=self._timer,
+            )
+        if self._read_timeout:
+            self.start_timeout()
         if self._tail:
             data, self._tail = self._tail, _EMPTY
             self.data_received(data)
@@ -268,6 +328,16 @@ class ResponseHandler(BaseProtocol):
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
+    # Transports read into a buffer we lend (asyncio.BufferedProtocol) rather than into a
+    # fresh 256 KiB bytes per read: allocating that much is an mmap + mremap + munmap (and
+    # page faults) for every response, however small.
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return _READ_BUFFER.view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(_READ_BUFFER.view[:nbytes].tobytes())
+
     def data_received(self, data: bytes) -> None:
         if not data:
             return
@@ -297,7 +367,7 @@ class ResponseHandler(BaseProtocol):
             # (the reference: ClientPayloadError "can only be raised while reading the
             # response payload"). Without such a head, read() raises the parser's error.
             self._payload = None
-            completed = getattr(parser, "_messages", None)
+            completed = parser.messages_before_error
             if completed and self._exception is None:  # a dead parser re-raises: queue once
                 self._queue(list(completed))
                 self._payload = None
@@ -420,6 +490,14 @@ class ResponseHandler(BaseProtocol):
             payload.set_exception(exc)
             self._payload = None
         self.set_exception(exc)
+
+
+def _holds_partial_message(parser: ResponseParser | None) -> bool:
+    """Whether ``parser`` keeps the start of a message it has not completed (e.g. a head that
+    came after a whole response): on a client connection with no response outstanding, such
+    bytes were never asked for, and the next response would be parsed after them."""
+    # The parser's carry of unaccounted bytes; it has no public accessor (yet).
+    return parser is not None and bool(getattr(parser, "_carry", None))
 
 
 def _as_client_error(exc: BaseException | None) -> BaseException:

@@ -30,7 +30,7 @@ from yarl import URL
 from .. import hdrs, payload as payload_mod
 from .._http._decompress import accept_encoding_header
 from .._http._message import HttpVersion, HttpVersion10, HttpVersion11
-from .._http._writer import StreamWriter
+from .._http._writer import StreamWriter, serialize_headers
 from .._version import __version__
 from ..formdata import FormData
 from ..helpers import (
@@ -69,6 +69,19 @@ USER_AGENT: Final = (
 # Bodies up to this size, known in advance and in memory, are written by send() itself: they
 # go out with the head in one write and need no task.
 _INLINE_BODY_MAX: Final = 2**16
+
+# Method tokens seen valid before (a set lookup instead of a regex match); bounded so that
+# methods built from untrusted data cannot grow it forever.
+_VALID_METHODS: set[str] = set()
+_VALID_METHODS_MAX: Final = 256
+
+# Serialised heads of recent requests: a client sends the same head (same URL, same headers)
+# again and again, and serialising and checking one costs more than looking it up.
+_HEADS: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = {}
+_HEADS_MAX: Final = 512
+
+_NO_TIMER: Final = TimerNoop()
+_TLS_SCHEMES: Final = frozenset({"https", "wss"})
 
 
 class ConnectionKey(NamedTuple):
@@ -182,13 +195,20 @@ class ClientRequest:
         trust_env: bool = False,
         server_hostname: str | None = None,
     ) -> None:
-        if not isinstance(url, URL):
+        if type(url) is not URL and not isinstance(url, URL):
             raise TypeError(f"url should be yarl.URL instance, got {type(url)!r}")
-        if _METHOD_RE.fullmatch(method) is None:
-            raise ValueError(f"Method {method!r} is not a valid HTTP method token")
+        if method not in _VALID_METHODS:
+            if _METHOD_RE.fullmatch(method) is None:
+                raise ValueError(f"Method {method!r} is not a valid HTTP method token")
+            if len(_VALID_METHODS) < _VALID_METHODS_MAX:
+                _VALID_METHODS.add(method)
         if not url.raw_host:
             raise InvalidUrlClientError(url, "URL has no host")
-        if not isinstance(ssl, (bool, Fingerprint)) and not _is_ssl_context(ssl):
+        if (
+            ssl is not True
+            and not isinstance(ssl, (bool, Fingerprint))
+            and not _is_ssl_context(ssl)
+        ):
             raise TypeError(
                 f"ssl should be SSLContext, Fingerprint, or bool, got {ssl!r} instead."
             )
@@ -201,7 +221,7 @@ class ClientRequest:
         self.version = version
         self.response_class: type[ClientResponse] = response_class or ClientResponse
         self._session = session
-        self._timer: BaseTimerContext = timer if timer is not None else TimerNoop()
+        self._timer: BaseTimerContext = timer if timer is not None else _NO_TIMER
         self._traces: list[Trace] = traces if traces is not None else []
         self.ssl: SSLParam = ssl
         self.server_hostname = server_hostname
@@ -218,14 +238,27 @@ class ClientRequest:
         self.proxy_auth: BasicAuth | None = None
         self.proxy_headers: CIMultiDict[str] | None = None
 
+        # Each step is skipped when it has nothing to do: most requests need only the first.
         self._update_headers(headers, skip_auto_headers)
-        self._update_cookies(cookies)
-        self._update_auth(auth, trust_env)
-        self._update_proxy(proxy, proxy_auth, proxy_headers)
-        self._update_content_encoding(data, compress)
-        self._check_transfer_encoding()
-        self._set_body(data)
-        self._update_expect_continue(expect100)
+        if cookies:
+            self._update_cookies(cookies)
+        if (
+            auth is not None
+            or trust_env
+            or url.raw_user is not None
+            or url.raw_password is not None
+        ):
+            self._update_auth(auth, trust_env)
+        if proxy is not None:
+            self._update_proxy(proxy, proxy_auth, proxy_headers)
+        if data is not None and compress:
+            self._update_content_encoding(data, compress)
+        if self.chunked or hdrs.TRANSFER_ENCODING in self.headers:
+            self._check_transfer_encoding()
+        if data is not None or self.chunked or self.method in self.POST_METHODS:
+            self._set_body(data)
+        if expect100 or hdrs.EXPECT in self.headers:
+            self._update_expect_continue(expect100)
 
     # -- documented attributes -------------------------------------------------------------
 
@@ -265,27 +298,35 @@ class ClientRequest:
 
     def is_ssl(self) -> bool:
         """Whether the request goes over TLS (https or wss)."""
-        return self.url.scheme in ("https", "wss")
+        return self.url.scheme in _TLS_SCHEMES
 
     @property
     def connection_key(self) -> ConnectionKey:
         """The pool this request takes its connection from."""
         proxy_headers = self.proxy_headers
         headers_hash = hash(tuple(proxy_headers.items())) if proxy_headers else None
-        return ConnectionKey(
-            self.host,
-            self.port,
-            self.is_ssl(),
-            self.ssl,
-            self.proxy,
-            self.proxy_auth,
-            headers_hash,
+        url = self.url
+        host = url.raw_host
+        assert host is not None
+        # tuple.__new__: what ConnectionKey(...) does, without its Python-level __new__.
+        return tuple.__new__(
+            ConnectionKey,
+            (
+                host,
+                url.port,
+                url.scheme in _TLS_SCHEMES,
+                self.ssl,
+                self.proxy,
+                self.proxy_auth,
+                headers_hash,
+            ),
         )
 
     @property
     def request_info(self) -> RequestInfo:
-        return RequestInfo(
-            self.url, self.method, CIMultiDictProxy(self.headers), self.original_url
+        # tuple.__new__: what RequestInfo(...) does, without its Python-level __new__.
+        return tuple.__new__(
+            RequestInfo, (self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
         )
 
     def keep_alive(self) -> bool:
@@ -304,13 +345,22 @@ class ClientRequest:
         self, headers: LooseHeaders | None, skip_auto_headers: Iterable[str] | None
     ) -> None:
         skip: CIMultiDict[None] = CIMultiDict()
-        if skip_auto_headers is not None:
+        if skip_auto_headers:
             for name in skip_auto_headers:
                 skip.add(istr(name), None)
         self._skip_auto_headers = skip
-        given: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         result: CIMultiDict[str] = CIMultiDict()
         # Host first: it is what servers and proxies look at before anything else.
+        if not headers:
+            if not skip and self.DEFAULT_HEADERS is _DEFAULT_HEADERS:
+                result[hdrs.HOST] = self.url.host_port_subcomponent or self.host
+                result.extend(self.DEFAULT_HEADERS)
+                result[hdrs.USER_AGENT] = USER_AGENT
+                self.headers: CIMultiDict[str] = result
+                return
+            given: CIMultiDict[str] = CIMultiDict()
+        else:
+            given = CIMultiDict(headers)
         if hdrs.HOST not in given and hdrs.HOST not in skip:
             result[hdrs.HOST] = self.url.host_port_subcomponent or self.host
         result.extend(given)
@@ -319,7 +369,7 @@ class ClientRequest:
                 result[name] = value
         if hdrs.USER_AGENT not in skip and hdrs.USER_AGENT not in result:
             result[hdrs.USER_AGENT] = USER_AGENT
-        self.headers: CIMultiDict[str] = result
+        self.headers = result
 
     def _update_cookies(self, cookies: LooseCookies | None) -> None:
         if not cookies:
@@ -495,57 +545,88 @@ class ClientRequest:
             loop = self.loop = asyncio.get_running_loop()
         protocol = conn.protocol
         assert protocol is not None
-        on_chunk = on_headers = None
-        if self._traces:
-            on_chunk = partial(self._on_chunk_request_sent, self.method, self.url)
-            on_headers = partial(self._on_headers_request_sent, self.method, self.url)
-        writer = StreamWriter(protocol, loop, on_chunk_sent=on_chunk, on_headers_sent=on_headers)
-        if self.compress:
-            writer.enable_compression(self.compress)
-        if self.chunked:
-            writer.enable_chunking()
 
         headers = self.headers
-        if hdrs.CONNECTION not in headers:
+        version = self.version
+        # Without a Connection header only HTTP/1.0 (or a keep_alive() override) adds one.
+        if hdrs.CONNECTION not in headers and (
+            version != HttpVersion11 or type(self).keep_alive is not _KEEP_ALIVE
+        ):
             if self.keep_alive():
-                if self.version == HttpVersion10:
+                if version == HttpVersion10:
                     headers[hdrs.CONNECTION] = "keep-alive"
-            elif self.version == HttpVersion11:
+            elif version == HttpVersion11:
                 headers[hdrs.CONNECTION] = "close"
 
-        version = self.version
-        status_line = (
-            f"{self.method} {self._request_target()} HTTP/{version.major}.{version.minor}"
-        )
-        try:
-            await writer.write_headers(status_line, headers)
-        except OSError as exc:
-            raise _write_error(exc, self.url) from exc
+        method = self.method
+        if method != hdrs.METH_CONNECT and self.proxy is None:
+            target = self.url.raw_path_qs
+        else:
+            target = self._request_target()
+        status_line = f"{method} {target} {_VERSION_TEXT.get(version) or _version_text(version)}"
 
-        self._continue = loop.create_future() if self._expect100 else None
         body = self._body
         task: asyncio.Task[None] | None = None
-        if self._continue is None and (
-            body is None
-            or (
-                isinstance(body, payload_mod.BytesPayload)
-                and (body.size or 0) <= _INLINE_BODY_MAX
-                and not protocol.writing_paused
-            )
+        self._continue = None
+        if (
+            not self._traces
+            and not self.compress
+            and not self.chunked
+            and not self._expect100
+            and not protocol.writing_paused
+            and (body is None or _inline_bytes(body))
         ):
-            # Small in-memory bodies go out with the head, without a task.
+            # Head and body in one write, no writer object, no task: the common request.
+            head = _serialize_head(status_line, headers)
             try:
-                if body is not None:
-                    await body.write(writer)
-                await writer.write_eof()
+                transport = protocol.transport
+                if transport is None or transport.is_closing():
+                    raise ConnectionResetError("Cannot write to closing transport")
+                if body is None:
+                    transport.write(head)
+                else:
+                    transport.write(b"".join((head, body._value)))
             except OSError as exc:
                 raise _write_error(exc, self.url) from exc
         else:
-            task = loop.create_task(self._write_bytes(writer, conn, body, self._continue))
+            on_chunk = on_headers = None
+            if self._traces:
+                on_chunk = partial(self._on_chunk_request_sent, method, self.url)
+                on_headers = partial(self._on_headers_request_sent, method, self.url)
+            writer = StreamWriter(
+                protocol, loop, on_chunk_sent=on_chunk, on_headers_sent=on_headers
+            )
+            if self.compress:
+                writer.enable_compression(self.compress)
+            if self.chunked:
+                writer.enable_chunking()
+            try:
+                await writer.write_headers(status_line, headers)
+            except OSError as exc:
+                raise _write_error(exc, self.url) from exc
+
+            self._continue = loop.create_future() if self._expect100 else None
+            if self._continue is None and (
+                body is None
+                or (
+                    isinstance(body, payload_mod.BytesPayload)
+                    and (body.size or 0) <= _INLINE_BODY_MAX
+                    and not protocol.writing_paused
+                )
+            ):
+                # Small in-memory bodies go out with the head, without a task.
+                try:
+                    if body is not None:
+                        await body.write(writer)
+                    await writer.write_eof()
+                except OSError as exc:
+                    raise _write_error(exc, self.url) from exc
+            else:
+                task = loop.create_task(self._write_bytes(writer, conn, body, self._continue))
         self._writer = task
 
         response = self.response_class(
-            self.method,
+            method,
             self.original_url,
             writer=task,
             continue100=self._continue,
@@ -623,6 +704,43 @@ class ClientRequest:
 
 
 _COOKIE_ENCODER: Final = SimpleCookie()
+_KEEP_ALIVE: Final = ClientRequest.keep_alive
+_BYTES_WRITE: Final = payload_mod.BytesPayload.write
+_VERSION_TEXT: Final = {HttpVersion11: "HTTP/1.1", HttpVersion10: "HTTP/1.0"}
+
+
+def _version_text(version: HttpVersion) -> str:
+    return f"HTTP/{version.major}.{version.minor}"
+
+
+def _inline_bytes(body: payload_mod.Payload) -> bool:
+    """Whether ``body`` is a small in-memory payload that writes its ``_value`` as is (so
+    send() may put those bytes in the same write as the head)."""
+    return (
+        isinstance(body, payload_mod.BytesPayload)
+        and type(body).write is _BYTES_WRITE
+        and (body.size or 0) <= _INLINE_BODY_MAX
+    )
+
+
+def _serialize_head(status_line: str, headers: CIMultiDict[str]) -> bytes:
+    """``serialize_headers(status_line, headers)``, from `_HEADS` when the same head was sent
+    before. Only heads made of ``str`` are kept: a value that merely compares equal to a
+    string (none of the builtin types does) could otherwise hit another head's bytes."""
+    items = tuple(headers.items())
+    key = (status_line, items)
+    try:
+        head = _HEADS.get(key)
+    except TypeError:  # an unhashable value: serialised as its text, never kept
+        return serialize_headers(status_line, headers)
+    if head is not None:
+        return head
+    head = serialize_headers(status_line, headers)
+    if all(type(value) is str for _, value in items):
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[key] = head
+    return head
 
 
 def _text_payload(text: str, content_type: str) -> payload_mod.Payload:
@@ -648,3 +766,6 @@ def _write_error(exc: OSError, url: URL) -> OSError:
     if isinstance(exc, ClientOSError):
         return exc
     return ClientOSError(exc.errno, f"Can not write request body for {url}")
+
+
+_DEFAULT_HEADERS: Final = ClientRequest.DEFAULT_HEADERS

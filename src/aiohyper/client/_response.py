@@ -176,41 +176,46 @@ class ClientResponse:
         Interim ``1xx`` responses are skipped (``100 Continue`` lets the request body go); a
         malformed head raises `ClientResponseError`.
         """
+        with self._timer:
+            await self._read_head(connection)
+        return self
+
+    async def _read_head(self, connection: Connection) -> None:
+        """`start` without entering the timer (for a caller already inside it)."""
         self._closed = False
         self._connection = connection
-        protocol = connection.protocol
+        protocol = connection._protocol
         assert protocol is not None
-        with self._timer:
-            while True:
-                try:
-                    message, payload = await protocol.read()
-                except HttpProcessingError as exc:
-                    raise ClientResponseError(
-                        self.request_info,
-                        self.history,
-                        status=exc.code,
-                        message=exc.message,
-                        headers=exc.headers,
-                    ) from exc
-                code = message.code
-                if code < 100 or code > 199 or code == 101:
-                    break
-                if self._continue is not None:
-                    set_result(self._continue, True)
-                    self._continue = None
+        while True:
+            try:
+                message, payload = await protocol.read()
+            except HttpProcessingError as exc:
+                raise ClientResponseError(
+                    self.request_info,
+                    self.history,
+                    status=exc.code,
+                    message=exc.message,
+                    headers=exc.headers,
+                ) from exc
+            code = message.code
+            if code < 100 or code > 199 or code == 101:
+                break
+            if self._continue is not None:
+                set_result(self._continue, True)
+                self._continue = None
         if self._continue is not None:
             # A final status without 100 Continue: the body is not to be sent.
             set_result(self._continue, False)
             self._continue = None
         self.version = message.version
-        self.status = message.code
+        self.status = code
         self.reason = message.reason
-        self._headers = message.headers
+        headers = self._headers = message.headers
         self._raw_headers = message.raw_headers
-        self._raw_cookie_headers = tuple(message.headers.getall(hdrs.SET_COOKIE, ()))
+        if hdrs.SET_COOKIE in headers:
+            self._raw_cookie_headers = tuple(headers.getall(hdrs.SET_COOKIE))
         self.content = payload
         payload.on_eof(self._response_eof)
-        return self
 
     # -- attributes --------------------------------------------------------------------------
 
@@ -555,7 +560,9 @@ class ClientResponse:
         self._in_context = False
         # Release before waiting: an unread body closes the connection at once.
         self.release()
-        await self.wait_for_close()
+        writer = self._writer
+        if writer is not None and not writer.done():
+            await self.wait_for_close()
 
     def __del__(self, _warnings: Any = warnings) -> None:
         if self._closed:

@@ -36,9 +36,10 @@ from .. import hdrs, payload as payload_mod
 from .._http._message import HttpVersion, HttpVersion11
 from ..abc import AbstractCookieJar
 from ..helpers import (
+    BaseTimerContext,
     BasicAuth,
     Sentinel,
-    TimeoutHandle,
+    TimerNoop,
     ceil_timeout,
     get_env_proxy_for_url,
     sentinel,
@@ -47,7 +48,8 @@ from ..helpers import (
 from ..tracing import Trace, TraceConfig
 from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseCookies, LooseHeaders, StrOrURL
 from ._connector import BaseConnector, TCPConnector
-from ._cookiejar import CookieJar
+from ._cookiejar import CookieJar, DummyCookieJar
+from ._deadlines import Deadlines
 from ._exceptions import (
     ClientConnectorError,
     ClientError,
@@ -97,6 +99,13 @@ _IDEMPOTENT_METHODS: Final = frozenset(
     }
 )
 _CharsetResolver = Callable[[ClientResponse, bytes], str]
+#: Parsed request URLs kept per session (see `ClientSession._build_url`).
+_URL_CACHE_SIZE: Final = 256
+#: The timer of requests without a total timeout.
+_NO_TIMER: Final = TimerNoop()
+_RESPONSE_START: Final = ClientResponse.start
+_RESPONSE_AENTER: Final = ClientResponse.__aenter__
+_RESPONSE_AEXIT: Final = ClientResponse.__aexit__
 
 
 def _utf8_charset(response: ClientResponse, body: bytes) -> str:
@@ -132,6 +141,7 @@ class ClientSession:
         "_connector",
         "_connector_owner",
         "_cookie_jar",
+        "_deadlines",
         "_default_auth",
         "_default_headers",
         "_default_proxy",
@@ -152,6 +162,7 @@ class ClientSession:
         "_timeout",
         "_trace_configs",
         "_trust_env",
+        "_url_cache",
         "_version",
         "_ws_response_class",
     )
@@ -220,6 +231,8 @@ class ClientSession:
                 )
                 connector = TCPConnector(loop=loop, ssl_shutdown_timeout=ssl_shutdown_timeout)
         self._loop = loop
+        self._deadlines = Deadlines(loop)
+        self._url_cache: dict[str, URL] = {}
         if loop.get_debug():
             self._source_traceback = traceback.extract_stack(sys._getframe(1))
 
@@ -410,6 +423,20 @@ class ClientSession:
         )
 
     def _build_url(self, str_or_url: StrOrURL) -> URL:
+        """``str_or_url`` as a URL joined to ``base_url``. Strings are parsed once: a client
+        asks for the same few URLs over and over, and yarl's parsing is not free."""
+        if type(str_or_url) is str:
+            cache = self._url_cache
+            url = cache.get(str_or_url)
+            if url is not None:
+                return url
+            url = URL(str_or_url)
+            if self._base_url is not None and not url.absolute:
+                url = self._base_url.join(url)
+            if len(cache) >= _URL_CACHE_SIZE:
+                cache.clear()
+            cache[str_or_url] = url
+            return url
         url = URL(str_or_url)
         if self._base_url is not None and not url.absolute:
             return self._base_url.join(url)
@@ -422,6 +449,9 @@ class ClientSession:
             given: CIMultiDict[str] = (
                 headers if isinstance(headers, CIMultiDict) else CIMultiDict(headers)
             )
+            if not result:
+                result.extend(given)
+                return result
             replaced: set[str] = set()
             for name, value in given.items():
                 folded = name.lower()
@@ -467,12 +497,21 @@ class ClientSession:
         max_field_size: int | None = None,
         middlewares: Sequence[ClientMiddlewareType] | None = None,
     ) -> ClientResponse:
-        if self.closed:
+        # The common case (a plain request with the session's settings) skips every step
+        # that has nothing to do: this runs once per request and its cost is the client's.
+        connector = self._connector
+        if connector is None or connector.closed:
             raise RuntimeError("Session is closed")
-        ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
-        if data is not None and json is not None:
-            raise ValueError("data and json parameters can not be used at the same time")
+        if (
+            ssl is not True
+            or verify_ssl is not None
+            or ssl_context is not None
+            or fingerprint is not None
+        ):
+            ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         if json is not None:
+            if data is not None:
+                raise ValueError("data and json parameters can not be used at the same time")
             data = payload_mod.JsonPayload(json, dumps=self._json_serialize)
 
         history: list[ClientResponse] = []
@@ -485,7 +524,15 @@ class ClientSession:
             raise InvalidUrlClientError(str_or_url) from exc
         if url.scheme not in HTTP_AND_WS_SCHEMES:
             raise NonHttpUrlClientError(url)
-        first_origin = url.origin() if url.absolute and url.raw_host else None
+        # Only session credentials look at the first origin (see _default_auth_applies).
+        first_origin = (
+            url.origin()
+            if self._default_auth is not None
+            and self._base_url_origin is None
+            and url.absolute
+            and url.raw_host
+            else None
+        )
 
         skip_headers: set[istr] | frozenset[istr] = self._skip_auto_headers
         if skip_auto_headers is not None:
@@ -497,7 +544,9 @@ class ClientSession:
                 proxy_auth = self._default_proxy_auth
         proxy_url = URL(proxy) if proxy is not None else None
 
-        real_timeout = _request_timeout(timeout, self._timeout)
+        real_timeout = (
+            self._timeout if timeout is sentinel else _request_timeout(timeout, self._timeout)
+        )
         if read_bufsize is None:
             read_bufsize = self._read_bufsize
         if auto_decompress is None:
@@ -508,21 +557,22 @@ class ClientSession:
             max_field_size = self._max_field_size
 
         # The total timeout: one deadline for everything, body reading included.
-        tm = TimeoutHandle(self._loop, real_timeout.total, real_timeout.ceil_threshold)
-        handle = tm.start()
-        timer = tm.timer()
+        deadline = self._deadlines.start(real_timeout.total, real_timeout.ceil_threshold)
+        timer: BaseTimerContext = _NO_TIMER if deadline is None else deadline.timer
 
-        traces = [
-            Trace(self, trace_config, trace_config.trace_config_ctx(trace_request_ctx))
-            for trace_config in self._trace_configs
-        ]
-        trace_url = url.extend_query(params) if params else url
-        for trace in traces:
-            await trace.send_request_start(method, trace_url, headers)
+        traces: list[Trace] = []
+        if self._trace_configs:
+            traces = [
+                Trace(self, trace_config, trace_config.trace_config_ctx(trace_request_ctx))
+                for trace_config in self._trace_configs
+            ]
+            trace_url = url.extend_query(params) if params else url
+            for trace in traces:
+                await trace.send_request_start(method, trace_url, headers)
 
-        connector = self._connector
-        assert connector is not None
-
+        connect_timeout = real_timeout.connect
+        ceil_threshold = real_timeout.ceil_threshold
+        sock_read = real_timeout.sock_read
         last_sent: ClientRequest | None = None
 
         async def connect_and_send(req: ClientRequest) -> ClientResponse:
@@ -534,27 +584,34 @@ class ClientSession:
                 self._refresh_request_cookies(req, headers.get(hdrs.COOKIE), cookies)
             last_sent = req
             try:
-                async with ceil_timeout(real_timeout.connect, real_timeout.ceil_threshold):
+                if connect_timeout is None or connect_timeout <= 0:
                     conn = await connector.connect(req, traces, real_timeout)
+                else:
+                    async with ceil_timeout(connect_timeout, ceil_threshold):
+                        conn = await connector.connect(req, traces, real_timeout)
             except TimeoutError as exc:
                 raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
-            protocol = conn.protocol
+            protocol = conn._protocol
             assert protocol is not None
             protocol.set_response_params(
                 timer=timer,
                 skip_payload=req.method in _EMPTY_BODY_METHODS,
                 read_until_eof=read_until_eof,
                 auto_decompress=auto_decompress,
-                read_timeout=real_timeout.sock_read,
+                read_timeout=sock_read,
                 read_bufsize=read_bufsize,
-                timeout_ceil_threshold=real_timeout.ceil_threshold,
+                timeout_ceil_threshold=ceil_threshold,
                 max_line_size=max_line_size,
                 max_field_size=max_field_size,
             )
             try:
                 resp = await req.send(conn)
                 try:
-                    await resp.start(conn)
+                    if type(resp).start is _RESPONSE_START:
+                        # Already inside the request's timer: no need to enter it again.
+                        await resp._read_head(conn)
+                    else:
+                        await resp.start(conn)
                 except BaseException:
                     resp.close()
                     raise
@@ -576,7 +633,9 @@ class ClientSession:
         try:
             with timer:
                 while True:
-                    url, auth_from_url = strip_auth_from_url(url)
+                    auth_from_url = None
+                    if url.raw_user is not None or url.raw_password is not None:
+                        url, auth_from_url = strip_auth_from_url(url)
                     if not url.raw_host:
                         err_cls = (
                             InvalidUrlRedirectClientError if history else InvalidUrlClientError
@@ -600,7 +659,11 @@ class ClientSession:
                             "with AUTH argument or credentials encoded in URL"
                         )
 
-                    all_cookies = self._cookies_for(url, cookies)
+                    all_cookies = (
+                        None
+                        if cookies is None and self._jar_is_empty()
+                        else self._cookies_for(url, cookies)
+                    )
 
                     req_proxy, req_proxy_auth = proxy_url, proxy_auth
                     if req_proxy is None and self._trust_env:
@@ -701,32 +764,39 @@ class ClientSession:
             resp._history = tuple(history)
             if raise_for_status is None:
                 raise_for_status = self._raise_for_status
-            if callable(raise_for_status):
-                try:
-                    await raise_for_status(resp)
-                except BaseException:
-                    resp.release()
-                    raise
-            elif raise_for_status:
-                resp.raise_for_status()
+            if raise_for_status:
+                if callable(raise_for_status):
+                    try:
+                        await raise_for_status(resp)
+                    except BaseException:
+                        resp.release()
+                        raise
+                else:
+                    resp.raise_for_status()
 
-            if handle is not None:
-                resp._add_done_callback(handle.cancel)
+            if deadline is not None:
+                resp._add_done_callback(deadline.cancel)
             for trace in traces:
                 await trace.send_request_end(
                     method, url.extend_query(params) if params else url, headers, resp
                 )
             return resp
         except BaseException as exc:
-            tm.close()
-            if handle is not None:
-                handle.cancel()
-                handle = None
+            if deadline is not None:
+                deadline.cancel()
             for trace in traces:
                 await trace.send_request_exception(
                     method, url.extend_query(params) if params else url, headers, exc
                 )
             raise
+
+    def _jar_is_empty(self) -> bool:
+        """Whether the session's jar certainly has no cookie to send (our own jars only: a
+        custom jar is always asked)."""
+        jar = self._cookie_jar
+        if type(jar) is CookieJar:
+            return not jar._count
+        return type(jar) is DummyCookieJar
 
     def _cookies_for(self, url: URL, cookies: LooseCookies | None) -> BaseCookie[str]:
         """The jar's cookies for ``url`` plus the per-request ``cookies`` (which win)."""
@@ -973,7 +1043,10 @@ class _RequestContextManager(_BaseRequestContextManager[ClientResponse]):
     __slots__ = ()
 
     async def __aenter__(self) -> ClientResponse:
-        resp = await super().__aenter__()
+        resp = self._resp = await self._coro
+        if type(resp).__aenter__ is _RESPONSE_AENTER:
+            resp._in_context = True  # what ClientResponse.__aenter__ does, one await less
+            return resp
         return await resp.__aenter__()
 
     async def __aexit__(
@@ -982,7 +1055,16 @@ class _RequestContextManager(_BaseRequestContextManager[ClientResponse]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._resp.__aexit__(exc_type, exc, tb)
+        resp = self._resp
+        if type(resp).__aexit__ is _RESPONSE_AEXIT:
+            # What ClientResponse.__aexit__ does, one await less when nothing is pending.
+            resp._in_context = False
+            resp.release()
+            writer = resp._writer
+            if writer is not None and not writer.done():
+                await resp.wait_for_close()
+            return
+        await resp.__aexit__(exc_type, exc, tb)
 
 
 class _WSRequestContextManager(_BaseRequestContextManager[ClientWebSocketResponse]):
