@@ -97,8 +97,12 @@ class LineTooLong(BadHttpMessage):
     """
 
     def __init__(
-        self, line: str | bytes, limit: str | int = "Unknown", actual_size: str | int = "Unknown",
-        *, code: int = 400,
+        self,
+        line: str | bytes,
+        limit: str | int = "Unknown",
+        actual_size: str | int = "Unknown",
+        *,
+        code: int = 400,
     ) -> None:
         if isinstance(line, bytes):
             line = line[:100].decode("latin-1", "backslashreplace")
