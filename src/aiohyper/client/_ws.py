@@ -29,8 +29,14 @@ from .._ws import (
     WSMessage,
 )
 from .._ws._handshake import client_handshake_headers, generate_client_key, verify_server_handshake
+from ..http_exceptions import HttpProcessingError
 from ..streams import DataQueue
-from ._exceptions import ServerDisconnectedError, ServerTimeoutError, WSServerHandshakeError
+from ._exceptions import (
+    ClientResponseError,
+    ServerDisconnectedError,
+    ServerTimeoutError,
+    WSServerHandshakeError,
+)
 from ._timeout import ClientWSTimeout
 
 if TYPE_CHECKING:
@@ -178,22 +184,35 @@ async def connect(
         else:
             real_headers[name] = value
 
-    resp = await session._request(
-        method,
-        url,
-        params=params,
-        headers=real_headers,
-        read_until_eof=False,
-        auth=auth,
-        proxy=proxy,
-        proxy_auth=proxy_auth,
-        ssl=ssl,
-        verify_ssl=verify_ssl,
-        fingerprint=fingerprint,
-        ssl_context=ssl_context,
-        server_hostname=server_hostname,
-        proxy_headers=proxy_headers,
-    )
+    try:
+        resp = await session._request(
+            method,
+            url,
+            params=params,
+            headers=real_headers,
+            read_until_eof=False,
+            auth=auth,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+            ssl=ssl,
+            verify_ssl=verify_ssl,
+            fingerprint=fingerprint,
+            ssl_context=ssl_context,
+            server_hostname=server_hostname,
+            proxy_headers=proxy_headers,
+        )
+    except ClientResponseError as exc:
+        if not isinstance(exc.__cause__, HttpProcessingError):
+            raise
+        # The answer to the handshake could not be parsed (e.g. a 101 without Upgrade or
+        # Connection headers): for ws_connect that is a refused handshake.
+        raise WSServerHandshakeError(
+            exc.request_info,
+            exc.history,
+            message=f"Invalid response to the WebSocket handshake: {exc.message}",
+            status=exc.status,
+            headers=exc.headers,
+        ) from exc
     try:
         try:
             handshake = verify_server_handshake(
