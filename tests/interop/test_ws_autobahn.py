@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,18 @@ _DEFLATE_SUBSECTIONS = [f"12.{n}" for n in range(1, 6)] + [f"13.{n}" for n in ra
 _QUICK_DEFLATE_CASES = (1, 4, 11)  # 16 B, 1 KiB, 8 KiB in 256-byte fragments
 # kosoku's server asks for client_no_context_takeover only after the client's hint.
 _NO_CONTEXT_TAKEOVER = ["13.2", "13.5", "13.6"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _isolate_kosoku_imports() -> Any:
+    """kosoku puts its case and shim directories (a stand-in ``pkg_resources`` among them) on
+    ``sys.path`` while it runs; take them off again so later tests import the real modules."""
+    path, modules = list(sys.path), set(sys.modules)
+    yield
+    sys.path[:] = path
+    for name in set(sys.modules) - modules:
+        if name.split(".")[0] in {"pkg_resources", "autobahn", "autobahntestsuite"}:
+            del sys.modules[name]
 
 
 def _case_selection(*, hint: bool) -> list[str]:
