@@ -16,10 +16,11 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from typing import Final
 
 from ._deflate import MessageDecompressor
-from ._frames import OP_CLOSE, OP_PING, OP_TEXT, Frame, FrameDecoder
+from ._frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, FrameDecoder
 from ._models import WebSocketError, WSCloseCode, WSMessage, WSMsgType
 
 __all__ = ("NO_STATUS_RECEIVED", "WebSocketParser", "is_valid_close_code")
@@ -40,6 +41,10 @@ def is_valid_close_code(code: int) -> bool:
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
 
+def _ignore(message: WSMessage) -> None:
+    pass
+
+
 def _invalid_utf8(exc: UnicodeDecodeError) -> WebSocketError:
     return WebSocketError(WSCloseCode.INVALID_TEXT, f"Invalid UTF-8 text message: {exc}")
 
@@ -56,13 +61,13 @@ class WebSocketParser:
     __slots__ = (
         "_compressed",
         "_decompressor",
-        "_error",
-        "_frames",
         "_max_size",
         "_opcode",
         "_parts",
         "_size",
         "_utf8",
+        "deliver",
+        "frames",
     )
 
     def __init__(
@@ -72,12 +77,14 @@ class WebSocketParser:
         masked: bool | None = None,
         compress: bool = False,
     ) -> None:
-        self._frames = FrameDecoder(max_msg_size=max_msg_size, masked=masked, allow_rsv1=compress)
+        self.frames = FrameDecoder(max_msg_size=max_msg_size, masked=masked, allow_rsv1=compress)
         self._max_size = max_msg_size
         self._decompressor: MessageDecompressor | None = (
             MessageDecompressor() if compress else None
         )
-        self._error: WebSocketError | None = None
+        #: Where `on_frame` hands the messages (set by `feed`; or set it once and drive
+        #: ``frames.decode(data, on_frame)`` directly, as the connection's reader does).
+        self.deliver: Callable[[WSMessage], object] = _ignore
         # The fragmented message being assembled: its opcode, compression, parts and size.
         self._opcode = 0
         self._compressed = False
@@ -86,44 +93,52 @@ class WebSocketParser:
         self._utf8: codecs.IncrementalDecoder | None = None
 
     def feed_data(
-        self, data: bytes | bytearray, messages: list[WSMessage] | None = None
+        self, data: bytes | bytearray | memoryview, messages: list[WSMessage] | None = None
     ) -> list[WSMessage]:
         """Decode ``data``; return the messages it completed (possibly none).
 
         They are appended to ``messages`` when given, so that a caller catching the
         `WebSocketError` still has the messages that came before the error.
         """
-        if self._error is not None:
-            raise self._error
         if messages is None:
             messages = []
-        try:
-            self._feed(data, messages)
-        except WebSocketError as exc:
-            self._error = exc
-            raise
+        self.feed(data, messages.append)
         return messages
 
-    def _feed(self, data: bytes | bytearray, messages: list[WSMessage]) -> None:
-        frames: list[Frame] = []
-        error: WebSocketError | None = None
-        try:
-            self._frames.feed_data(data, frames)
-        except WebSocketError as exc:
-            # Deliver the frames before the broken one first.
-            error = exc
-        for fin, opcode, rsv1, payload in frames:
-            if opcode & 0x8:
-                messages.append(self._control(opcode, payload))
-            elif fin and opcode:
-                # The common case: a whole message in one frame.
-                messages.append(self._single(opcode, rsv1, payload))
-            else:
-                message = self._fragment(fin, opcode, rsv1, payload)
-                if message is not None:
-                    messages.append(message)
-        if error is not None:
-            raise error
+    def feed(
+        self, data: bytes | bytearray | memoryview, deliver: Callable[[WSMessage], object]
+    ) -> None:
+        """Decode ``data``, calling ``deliver(message)`` for each message it completes, in
+        order; a `WebSocketError` is raised after the messages that came before it."""
+        self.deliver = deliver
+        # Every error is raised inside decode(), which then stays dead: no state of our own.
+        self.frames.decode(data, self.on_frame)
+
+    def on_frame(self, fin: bool, opcode: int, rsv1: bool, payload: bytes | bytearray) -> None:
+        """Take one frame from `frames` (which checked the framing rules); hand the
+        message it completes, if any, to `deliver`."""
+        if fin and not rsv1:
+            # The common case: a whole uncompressed message in one frame.
+            if opcode == OP_BINARY:
+                if type(payload) is not bytes:
+                    payload = bytes(payload)
+                self.deliver(tuple.__new__(WSMessage, (_BINARY, payload, None)))
+                return
+            if opcode == OP_TEXT:
+                try:
+                    text = payload.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise _invalid_utf8(exc) from None
+                self.deliver(tuple.__new__(WSMessage, (_TEXT, text, None)))
+                return
+        if opcode & 0x8:
+            self.deliver(self._control(opcode, payload))
+        elif fin and opcode:
+            self.deliver(self._single(opcode, rsv1, payload))
+        else:
+            message = self._fragment(fin, opcode, rsv1, payload)
+            if message is not None:
+                self.deliver(message)
 
     def _single(self, opcode: int, compressed: bool, payload: bytes | bytearray) -> WSMessage:
         if compressed:

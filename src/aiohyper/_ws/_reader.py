@@ -28,11 +28,6 @@ _NOT_EOF: Final = (False, b"")
 _EOF: Final = (True, b"")
 
 
-def _message_size(message: WSMessage) -> int:
-    data = message.data
-    return len(data) if type(data) is bytes or type(data) is str else 0
-
-
 class WebSocketDataQueue(DataQueue[WSMessage]):
     """A `DataQueue` of messages that applies read back-pressure on the connection.
 
@@ -40,7 +35,7 @@ class WebSocketDataQueue(DataQueue[WSMessage]):
     once reads bring the buffer back under ``limit`` it calls ``protocol.resume_reading()``.
     """
 
-    __slots__ = ("_limit", "_protocol", "_size")
+    __slots__ = ("_limit", "_paused", "_protocol", "_size")
 
     def __init__(
         self, protocol: BaseProtocol, limit: int, *, loop: asyncio.AbstractEventLoop
@@ -49,13 +44,38 @@ class WebSocketDataQueue(DataQueue[WSMessage]):
         self._protocol = protocol
         self._limit = limit
         self._size = 0
+        self._paused = False  # we paused the protocol's reading
 
     def feed_data(self, data: WSMessage) -> None:
-        """Append one message; pause reading if too much is buffered."""
-        self._size += _message_size(data)
-        if self._size > self._limit:
-            self._protocol.pause_reading()
-        super().feed_data(data)
+        """Append one message and wake the reader; pause reading if too much is buffered."""
+        payload = data[1]
+        kind = type(payload)
+        if kind is bytes or kind is str:
+            self._size += len(payload)
+            if self._size > self._limit:
+                self._paused = True
+                self._protocol.pause_reading()
+        self._buffer.append(data)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def read_nowait(self) -> WSMessage | None:
+        """The next message if one is buffered (as `read` would return it), else ``None``."""
+        buffer = self._buffer
+        if not buffer:
+            return None
+        message = buffer.popleft()
+        payload = message[1]
+        kind = type(payload)
+        if kind is bytes or kind is str:
+            self._size -= len(payload)
+            if self._paused and self._size < self._limit:
+                self._paused = False
+                self._protocol.resume_reading()
+        return message
 
     async def read(self) -> WSMessage:
         """Return the next message (as `DataQueue.read`), resuming reading when drained."""
@@ -67,13 +87,8 @@ class WebSocketDataQueue(DataQueue[WSMessage]):
                 await waiter
             finally:
                 self._waiter = None
-        if self._buffer:
-            message = self._buffer.popleft()
-            size = _message_size(message)
-            if size:
-                self._size -= size
-                if self._size < self._limit:
-                    self._protocol.resume_reading()
+        message = self.read_nowait()
+        if message is not None:
             return message
         if self._exception is not None:
             raise self._exception
@@ -90,7 +105,7 @@ class WebSocketReader:
     uses it to know the peer is alive).
     """
 
-    __slots__ = ("_failed", "_parser", "on_data", "queue")
+    __slots__ = ("_decode", "_failed", "_on_frame", "_parser", "on_data", "queue")
 
     def __init__(
         self,
@@ -101,9 +116,14 @@ class WebSocketReader:
         masked: bool | None = None,
     ) -> None:
         self.queue = queue
-        self._parser = WebSocketParser(
+        parser = self._parser = WebSocketParser(
             max_msg_size=max_msg_size, masked=masked, compress=bool(compress)
         )
+        # Messages go to the queue as they are decoded, so those before an error are read
+        # before it; the frame decoder is driven directly (one call per chunk, not three).
+        parser.deliver = queue.feed_data
+        self._decode = parser.frames.decode
+        self._on_frame = parser.on_frame
         self._failed = False
         self.on_data: Callable[[], None] | None = None
 
@@ -111,25 +131,20 @@ class WebSocketReader:
         """The peer closed the connection: end the queue."""
         self.queue.feed_eof()
 
-    def feed_data(self, data: bytes | bytearray) -> tuple[bool, bytes]:
+    def feed_data(self, data: bytes | bytearray | memoryview) -> tuple[bool, bytes]:
         """Decode ``data`` and queue the messages. Returns ``(eof, tail)``: ``eof`` is true
         once the peer broke the protocol (the queue then holds the error; no more input is
-        wanted). Never raises."""
+        wanted). Never raises. ``data`` may be a view of a receive buffer that the caller
+        reuses: it is copied, never kept."""
         if self._failed:
             return _EOF
         on_data = self.on_data
         if on_data is not None:
             on_data()
-        messages: list[WSMessage] = []
-        queue = self.queue
         try:
-            self._parser.feed_data(data, messages)
+            self._decode(data, self._on_frame)
         except WebSocketError as exc:
             self._failed = True
-            for message in messages:
-                queue.feed_data(message)
-            queue.set_exception(exc)
+            self.queue.set_exception(exc)
             return _EOF
-        for message in messages:
-            queue.feed_data(message)
         return _NOT_EOF

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 from ..helpers import ceil_timeout, set_result
@@ -45,7 +46,7 @@ from ._models import (
     WSMsgType,
 )
 from ._parser import is_valid_close_code
-from ._reader import WebSocketReader
+from ._reader import WebSocketDataQueue, WebSocketReader
 from ._writer import WebSocketWriter
 
 __all__ = ("THRESHOLD_CONNLOST_ACCESS", "WebSocketSession")
@@ -99,6 +100,7 @@ class WebSocketSession:
         "_ws_last_data",
         "_ws_loop",
         "_ws_ping_sent_at",
+        "_ws_read_nowait",
         "_ws_reader",
         "_ws_receive_timeout",
         "_ws_track_reads",
@@ -133,7 +135,10 @@ class WebSocketSession:
         self._ws_hb_handle: asyncio.TimerHandle | None = None
         self._ws_last_data = 0.0
         self._ws_ping_sent_at: float | None = None
-        self._ws_track_reads = True
+        # Heartbeat without a frame reader: the peer is alive when receive() gets a message.
+        self._ws_track_reads = False
+        # The queue's synchronous read, when it has one (WebSocketDataQueue).
+        self._ws_read_nowait: Callable[[], WSMessage | None] | None = None
 
     # -- seams for the classes built on this one ---------------------------------------------
 
@@ -150,12 +155,15 @@ class WebSocketSession:
         self._ws_reader = reader
         self._ws_writer = writer
         self._ws_loop = loop
+        if isinstance(reader, WebSocketDataQueue):
+            self._ws_read_nowait = reader.read_nowait
         heartbeat = self._ws_heartbeat
         if heartbeat is not None:
             self._ws_last_data = loop.time()
             if frame_reader is not None:
                 frame_reader.on_data = self._ws_on_data
-                self._ws_track_reads = False
+            else:
+                self._ws_track_reads = True
             self._ws_hb_handle = loop.call_at(self._ws_last_data + heartbeat, self._ws_tick)
 
     def _close_transport(self) -> None:
@@ -279,7 +287,10 @@ class WebSocketSession:
         """Send a TEXT message. ``compress``: see `WebSocketWriter.send_frame`."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._ws_ready_writer().send_frame(data.encode("utf-8"), _TEXT, compress)
+        writer = self._ws_writer
+        if writer is None:
+            raise RuntimeError("Call .prepare() first")
+        await writer.send_frame(data.encode("utf-8"), _TEXT, compress)
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
@@ -287,7 +298,10 @@ class WebSocketSession:
         """Send a BINARY message. ``compress``: see `WebSocketWriter.send_frame`."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        await self._ws_ready_writer().send_frame(data, _BINARY, compress)
+        writer = self._ws_writer
+        if writer is None:
+            raise RuntimeError("Call .prepare() first")
+        await writer.send_frame(data, _BINARY, compress)
 
     async def send_json(
         self, data: Any, compress: int | None = None, *, dumps: JSONEncoder = json.dumps
@@ -393,6 +407,9 @@ class WebSocketSession:
         reader = self._ws_reader
         if reader is None:
             raise RuntimeError("Call .prepare() first")
+        read_nowait = self._ws_read_nowait
+        if timeout is None:
+            timeout = self._ws_receive_timeout
         while True:
             if self._ws_waiting:
                 raise RuntimeError("Concurrent call to receive() is not allowed")
@@ -403,39 +420,42 @@ class WebSocketSession:
                 return WS_CLOSED_MESSAGE
             if self._ws_closing:
                 return WS_CLOSING_MESSAGE
-            try:
-                self._ws_waiting = True
+            # A message already queued is taken without suspending (nothing to wait for).
+            msg = read_nowait() if read_nowait is not None else None
+            if msg is None:
                 try:
-                    if timeout is None:
-                        timeout = self._ws_receive_timeout
-                    if timeout:
-                        async with ceil_timeout(timeout):
+                    self._ws_waiting = True
+                    try:
+                        if timeout:
+                            async with ceil_timeout(timeout):
+                                msg = await reader.read()
+                        else:
                             msg = await reader.read()
-                    else:
-                        msg = await reader.read()
-                finally:
-                    self._ws_waiting = False
-                    close_wait = self._ws_close_wait
-                    if close_wait is not None:
-                        set_result(close_wait, None)
-            except EofStream:
-                # The connection ended without a Close frame.
-                self._ws_abort(None)
-                return WS_CLOSED_MESSAGE
-            except WebSocketError as exc:
-                await self._ws_fail(exc)
-                return WSMessage(WSMsgType.ERROR, exc, None)
-            except (asyncio.CancelledError, TimeoutError):
-                raise
-            except Exception as exc:
-                self._ws_abort(exc)
-                return WSMessage(WSMsgType.ERROR, exc, None)
+                    finally:
+                        self._ws_waiting = False
+                        close_wait = self._ws_close_wait
+                        if close_wait is not None:
+                            set_result(close_wait, None)
+                except EofStream:
+                    # The connection ended without a Close frame.
+                    self._ws_abort(None)
+                    return WS_CLOSED_MESSAGE
+                except WebSocketError as exc:
+                    await self._ws_fail(exc)
+                    return WSMessage(WSMsgType.ERROR, exc, None)
+                except (asyncio.CancelledError, TimeoutError):
+                    raise
+                except Exception as exc:
+                    self._ws_abort(exc)
+                    return WSMessage(WSMsgType.ERROR, exc, None)
 
-            if self._ws_track_reads and self._ws_heartbeat is not None:
+            if self._ws_track_reads:
                 loop = self._ws_loop
                 assert loop is not None
                 self._ws_last_data = loop.time()
             msg_type = msg[0]
+            if msg_type is _BINARY or msg_type is _TEXT:
+                return msg
             if msg_type == _CLOSE:
                 self._ws_closing = True
                 self._ws_close_code = msg[1]

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import random as _random
+import struct
 from typing import Final
 
 from ..base_protocol import BaseProtocol
 from ._deflate import MessageCompressor
-from ._frames import OP_BINARY, OP_CLOSE, OP_TEXT, build_frame_header
-from ._mask import websocket_mask
+from ._frames import OP_BINARY, OP_CLOSE, OP_TEXT
+from ._mask import apply_mask
 
 __all__ = ("DEFAULT_LIMIT", "MAX_SYNC_COMPRESS_SIZE", "WebSocketWriter")
 
@@ -32,8 +33,17 @@ MAX_SYNC_COMPRESS_SIZE: Final = 32 * 1024
 # Above this size the header and payload go to the transport as two buffers (no join copy
 # on transports that support scatter writes).
 _JOIN_MAX: Final = 16 * 1024
-_MASK_BIT: Final = 0x80
 _MAX_CONTROL_PAYLOAD: Final = 125
+_HEAD16: Final = struct.Struct("!BBH")
+_HEAD64: Final = struct.Struct("!BBQ")
+# Two-byte heads of short frames, by (first byte << 8 | second byte): made once each.
+_SHORT_HEADS: Final[dict[int, bytes]] = {}
+
+
+def _short_head(key: int) -> bytes:
+    """The head of a frame with a 7-bit length; ``key`` is its two bytes as an integer."""
+    head = _SHORT_HEADS[key] = key.to_bytes(2, "big")
+    return head
 
 
 def _closing_error() -> ConnectionResetError:
@@ -155,17 +165,30 @@ class WebSocketWriter:
         self, payload: bytes | bytearray | memoryview, opcode: int, rsv1: bool
     ) -> int:
         """Frame and write ``payload`` now; return the bytes written."""
-        header = build_frame_header(opcode, len(payload), rsv1=rsv1)
+        length = len(payload)
+        b0 = opcode | 0xC0 if rsv1 else opcode | 0x80  # FIN (and RSV1)
         if self._use_mask:
             mask = self._getrandbits(32).to_bytes(4, "big")
-            header = bytes((header[0], header[1] | _MASK_BIT)) + header[2:] + mask
-            payload = websocket_mask(mask, payload if type(payload) is bytes else bytes(payload))
-        transport = self.transport
-        if len(payload) > _JOIN_MAX:
-            transport.writelines((header, payload))
+            if length < 126:
+                key = (b0 << 8) | 0x80 | length
+                header = (_SHORT_HEADS.get(key) or _short_head(key)) + mask
+            elif length < 65536:
+                header = _HEAD16.pack(b0, 0xFE, length) + mask
+            else:
+                header = _HEAD64.pack(b0, 0xFF, length) + mask
+            payload = apply_mask(payload, mask)
+        elif length < 126:
+            key = (b0 << 8) | length
+            header = _SHORT_HEADS.get(key) or _short_head(key)
+        elif length < 65536:
+            header = _HEAD16.pack(b0, 126, length)
         else:
-            transport.write(header + payload)
-        return len(header) + len(payload)
+            header = _HEAD64.pack(b0, 127, length)
+        if length > _JOIN_MAX:
+            self.transport.writelines((header, payload))
+        else:
+            self.transport.write(header + payload)
+        return len(header) + length
 
     async def drain(self) -> None:
         """Wait while the transport's write buffer is above its high-water mark."""
