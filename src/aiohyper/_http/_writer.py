@@ -62,26 +62,58 @@ def _writelines_joins(transport: asyncio.WriteTransport) -> bool:
     return joins
 
 
-def _check_names(headers: Mapping[str, str]) -> None:
-    for name in headers:
-        if name not in _VALID_NAMES:
-            if not isinstance(name, str) or _TOKEN_RE.fullmatch(name) is None:
-                raise ValueError(
-                    f"Invalid header name {name!r}: a name must be a token (RFC 9110 5.6.2)"
-                )
-            if len(_VALID_NAMES) < _VALID_NAMES_MAX:
-                _VALID_NAMES.add(name)
+def _check_name(name: object) -> None:
+    if name not in _VALID_NAMES:
+        if not isinstance(name, str) or _TOKEN_RE.fullmatch(name) is None:
+            raise ValueError(
+                f"Invalid header name {name!r}: a name must be a token (RFC 9110 5.6.2)"
+            )
+        if len(_VALID_NAMES) < _VALID_NAMES_MAX:
+            _VALID_NAMES.add(name)
 
 
-def _raise_forbidden(status_line: str, headers: Mapping[str, str]) -> None:
-    """Find and report the part of a head that holds CR, LF or NUL."""
-    if "\r" in status_line or "\n" in status_line or "\x00" in status_line:
-        raise ValueError(f"Status line {status_line!r} contains CR, LF or NUL")
-    for name, value in headers.items():
-        text = str(value)
-        if "\r" in text or "\n" in text or "\x00" in text:
-            raise ValueError(f"Value of header {name!r} contains CR, LF or NUL: {text!r}")
-    raise AssertionError("unreachable: no forbidden character found")  # pragma: no cover
+def _has_forbidden(text: str) -> bool:
+    return "\r" in text or "\n" in text or "\x00" in text
+
+
+class _HeadLines(dict[object, str]):
+    """Serialised head lines, each checked once: a status line (key: the line) maps to
+    ``line CRLF``, a header (key: the ``(name, value)`` pair) to ``name: value CRLF``.
+
+    A server or a client sends the same few lines over and over (Date changes once a
+    second), so a dict lookup replaces formatting and checking them. A missing key is
+    checked and formatted by ``__missing__`` (which raises ``ValueError`` for a line that must
+    not be sent). Bounded: emptied when full, so lines built from untrusted data cannot grow it
+    forever; long values are not kept.
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, key: object) -> str:
+        if type(key) is tuple:
+            name, value = key
+            _check_name(name)
+            text = str(value)
+            if _has_forbidden(text):
+                raise ValueError(f"Value of header {name!r} contains CR, LF or NUL: {text!r}")
+            line = f"{name}: {text}\r\n"
+            keep = isinstance(value, str) and len(text) <= _LINE_VALUE_MAX
+        else:
+            text = str(key)
+            if _has_forbidden(text):
+                raise ValueError(f"Status line {text!r} contains CR, LF or NUL")
+            line = f"{text}\r\n"
+            keep = isinstance(key, str) and len(text) <= _LINE_VALUE_MAX
+        if keep:
+            if len(self) >= _LINES_MAX:
+                self.clear()
+            self[key] = line
+        return line
+
+
+_LINES_MAX: Final = 2048
+_LINE_VALUE_MAX: Final = 256
+_HEAD_LINES: Final = _HeadLines()
 
 
 def serialize_headers(status_line: str, headers: Mapping[str, str]) -> bytes:
@@ -95,15 +127,14 @@ def serialize_headers(status_line: str, headers: Mapping[str, str]) -> bytes:
     Raises ``ValueError`` naming the culprit when a name is not a token, or when the status
     line or a value holds CR, LF or NUL (each would let a value smuggle extra headers).
     """
-    if not _VALID_NAMES.issuperset(headers):
-        _check_names(headers)
-    lines = [f"{name}: {value}\r\n" for name, value in headers.items()]
-    text = f"{status_line}\r\n{''.join(lines)}\r\n"
-    # The framing puts exactly one CR and one LF on each line; any more came from the content.
-    n_lines = len(lines) + 2
-    if text.count("\r") != n_lines or text.count("\n") != n_lines or "\x00" in text:
-        _raise_forbidden(status_line, headers)
-    return text.encode("utf-8", "surrogateescape")
+    lines = _HEAD_LINES
+    try:
+        parts = [lines[status_line], *map(lines.__getitem__, headers.items()), "\r\n"]
+    except TypeError:  # an unhashable value: format and check without the cache
+        parts = [_HeadLines.__missing__(lines, status_line)]
+        parts += [_HeadLines.__missing__(lines, (k, v)) for k, v in headers.items()]
+        parts.append("\r\n")
+    return "".join(parts).encode("utf-8", "surrogateescape")
 
 
 class WriterProtocol(Protocol):
@@ -245,6 +276,49 @@ class StreamWriter(AbstractStreamWriter):
     def send_headers(self) -> None:
         """Hand buffered bytes, the head included, to the transport now."""
         self.flush()
+
+    def can_send_whole(self) -> bool:
+        """Whether `send_whole` may be used: nothing written yet, and no content coding,
+        chunking or hook that would need to run between head and body."""
+        return (
+            not self.output_size
+            and self._compress is None
+            and not self.chunked
+            and self._on_headers_sent is None
+            and self._on_chunk_sent is None
+            and self._exc is None
+            and not self._eof
+        )
+
+    def send_whole(self, head: bytes, body: bytes) -> None:
+        """Send a whole message, ``head`` (from `serialize_headers`) then ``body`` cut to
+        ``length``, in one transport write and end it, as ``write_headers()`` +
+        ``write_eof(body)`` would, without waiting.
+
+        Only when `can_send_whole` is true. Raises ``ConnectionResetError`` if the transport
+        is closing (nothing is written then).
+        """
+        length = self.length
+        if length is not None:
+            if len(body) > length:
+                body = body[:length]
+            self.length = length - len(body)
+        transport = self._protocol.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        size = len(head) + len(body)
+        self.output_size += size
+        self.buffer_size += size
+        self._eof = True
+        if not body:
+            transport.write(head)
+        elif len(body) <= _JOIN_MAX:
+            transport.write(head + body)
+        elif not _writelines_joins(transport):
+            transport.writelines((head, body))
+        else:
+            transport.write(head)
+            transport.write(body)
 
     async def write(
         self, chunk: bytes | bytearray | memoryview, *, drain: bool = True, LIMIT: int = 0x10000

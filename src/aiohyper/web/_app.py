@@ -52,6 +52,7 @@ from ._urldispatcher import (
     MaskDomain,
     MatchedSubAppResource,
     PrefixedSubAppResource,
+    ResourceRoute,
     UrlDispatcher,
     UrlMappingMatchInfo,
 )
@@ -243,6 +244,10 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._chain_cache: dict[tuple[Handler, tuple[Application, ...]], Handler] = {}
         self._frozen = False
         self._pre_frozen = False
+        # Whether on_response_prepare is empty (known once frozen).
+        self._no_prepare_signal = False
+        # The router's synchronous resolution, when it is the default one (set when frozen).
+        self._resolve_now: Callable[[Request], UrlMappingMatchInfo | None] | None = None
         self._subapps: list[Application] = []
         self._on_response_prepare: Signal[Request, StreamResponse] = Signal(self)
         self._on_startup: Signal[Application] = Signal(self)
@@ -373,6 +378,10 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._on_shutdown.freeze()
         self._on_cleanup.freeze()
         self._run_middlewares = bool(self._middlewares)
+        self._no_prepare_signal = not self._on_response_prepare
+        router = self._router
+        if type(router).resolve is UrlDispatcher.resolve:
+            self._resolve_now = router._resolve_now
         for subapp in self._subapps:
             subapp.pre_freeze()
             self._run_middlewares = self._run_middlewares or subapp._run_middlewares
@@ -560,17 +569,31 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
     async def _handle(self, request: Request) -> StreamResponse:
         """Route ``request`` and run its handler through the middlewares."""
-        match_info = await self._router.resolve(request)
-        match_info.add_app(self)
-        match_info.freeze()
+        resolve_now = self._resolve_now
+        match_info = None if resolve_now is None else resolve_now(request)
+        if match_info is None:
+            match_info = await self._router.resolve(request)
+        if type(match_info) is UrlMappingMatchInfo and not match_info._apps:
+            # add_app(self) and freeze() on a fresh match info of ours.
+            match_info._apps = (self,)
+            match_info._current_app = self
+            match_info._frozen = True
+            if self._no_prepare_signal:
+                request._prepare_hook_free = True
+        else:
+            match_info.add_app(self)
+            match_info.freeze()
         request._match_info = match_info
-        if match_info.http_exception is None and hdrs.EXPECT in request.headers:
+        headers = request._headers if request._plain_head else request.headers
+        if hdrs.EXPECT in headers and match_info.http_exception is None:
             # Before the handler: the client waits for 100 Continue to send the body. A failed
             # resolution skips this, so the client gets the 404/405 without sending it.
             response = await match_info.expect_handler(request)
             if response is not None:
                 return response
-        handler = match_info.handler
+        route = match_info._route if type(match_info) is UrlMappingMatchInfo else None
+        # The route's handler (two property calls saved for the default route class).
+        handler = route._handler if type(route) is ResourceRoute else match_info.handler
         if self._run_middlewares or not self._pre_frozen:
             handler = self._middleware_chain(handler, match_info)
         return await handler(request)

@@ -5,18 +5,24 @@ Bytes in, responses out::
     data_received ─► RequestParser.feed_data ─► queue of (message, payload)
                                                      │ in order, one at a time
                                                      ▼
-    request task: request_factory ─► request_handler ─► resp.prepare / resp.write_eof
+    _serve coroutine: request_factory ─► request_handler ─► response sent (one write)
                                                      │
                    access log ◄──────────────────────┘ then: next queued request,
                                                         keep-alive idle, or close
 
 Design points, and why:
 
-* **One task per request, none per connection.** A request runs in its own task created from
-  a fresh copy of the connection's base context, so context variables set by one handler never
-  leak into the next request on the same keep-alive connection, and an idle connection costs
-  no task and no future. On Python 3.12+ the task starts eagerly inside ``data_received``: a
-  handler that does not block answers before the callback returns.
+* **Handlers run eagerly, inside the connection's task.** Each connection gets one long-lived
+  `asyncio.Task` (created with its first request) whose coroutine is a small driver, not a
+  native coroutine. ``data_received`` runs the request's coroutine at once, with that task
+  entered as the current task: a handler that does not wait answers before the callback
+  returns, with no task, future or loop iteration created for it, and
+  ``asyncio.current_task()``, ``request.task`` and ``asyncio.timeout()`` work as usual. Only
+  when a handler waits does its coroutine move into the connection task (the driver forwards
+  ``send``/``throw``, so cancellation reaches the handler as it would in a task of its own).
+  An idle connection's task waits on one future, untouched by later requests that do not wait.
+  Each request runs in a fresh copy of the connection's base context, so context variables set
+  by one handler never leak into the next request on the same keep-alive connection.
 * **Pipelining** is answered in order: parsed requests wait in a deque; the next one starts when
   the previous response is finished. A peer that pipelines more than ``_MAX_QUEUED`` requests
   is paused (reading stops) until the backlog is served.
@@ -24,6 +30,10 @@ Design points, and why:
   moves a deadline forward; the handle, when it fires early, re-arms itself at the deadline. So
   a busy connection allocates no timer per request. The same deadline bounds how long a new
   connection may stay silent (or dribble a request head).
+* **Responses** of the plain `Response` kind (whole body known, no compression, no
+  ``on_response_prepare`` listener) are sent synchronously: head and body serialised and
+  handed to the transport in one ``write``. Everything else goes through ``prepare()`` and
+  ``write_eof()``.
 * **Errors**: a malformed request is answered with its status (400, 413, 414, 431, ... from the
   codec error's ``code``) and ``Connection: close``, written in order after the responses of
   earlier pipelined requests, then the connection closes. A handler exception becomes a 500
@@ -47,17 +57,17 @@ import asyncio
 import contextvars
 import html
 import logging
+import math
 import socket
 import sys
 import traceback
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast, final
 
 from .. import hdrs
-from .._helpers_timeouts import calculate_timeout_when
 from .._http._message import HttpVersion11, RawRequestMessage
 from .._http._parser import RequestParser
 from .._http._writer import StreamWriter, serialize_headers
@@ -83,6 +93,37 @@ _MAX_QUEUED: Final = 32
 
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 
+# Make a task current outside of its own step (what Python 3.12's eager tasks do inside).
+_enter_task: Final = asyncio.tasks._enter_task
+_leave_task: Final = asyncio.tasks._leave_task
+# The mapping behind them (loop -> current task) where it is a plain dict (Python 3.11-3.13),
+# for the hot path to skip two calls; None elsewhere (3.14 keeps it per thread).
+_current_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = getattr(
+    asyncio.tasks, "_current_tasks", None
+)
+if sys.version_info >= (3, 14) or type(_current_tasks) is not dict:
+    _current_tasks = None
+
+
+class _Marker:
+    """A named sentinel of the request driver."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+# What `RequestHandler._process` returns when no request is left waiting to be resumed.
+_IDLE: Final = _Marker("<idle>")
+# What `RequestHandler._step` returns when the request's coroutine finished.
+_DONE: Final = _Marker("<done>")
+# `RequestHandler._handoff` when there is nothing to hand over.
+_NOTHING: Final = _Marker("<nothing>")
+
 
 class RequestPayloadError(Exception):
     """The request body could not be read: it is malformed or the connection broke."""
@@ -106,6 +147,7 @@ class UpgradedReader(Protocol):
     def feed_eof(self) -> Any: ...
 
 
+@final
 class _BadRequest:
     """Stands in the request queue for a request the parser rejected."""
 
@@ -116,6 +158,53 @@ class _BadRequest:
 
 
 _QueueItem = tuple[RawRequestMessage | _BadRequest, StreamReader]
+
+
+class _ConnectionDriver(Coroutine[Any, None, None]):
+    """The coroutine of a connection's task (see the module docstring).
+
+    `asyncio.Task` steps it like a native coroutine: ``send(None)`` resumes the request
+    handler that is waiting (or starts the next queued request), ``throw(exc)`` delivers a
+    cancellation to it. What the handler's coroutine yields (the future it waits for) is
+    returned to the task. With no request left it returns the connection's idle future; once
+    the connection is gone it ends (``StopIteration``).
+    """
+
+    __slots__ = ("_handler",)
+
+    def __init__(self, handler: RequestHandler) -> None:
+        self._handler = handler
+
+    def send(self, value: None) -> Any:
+        handler = self._handler
+        coro = handler._coro
+        if coro is None or handler._handoff is not _NOTHING:
+            return handler._task_step(None)
+        # A waiting handler resumes: the steady state of a long-lived handler (a WebSocket
+        # loop...), so `_task_step` is inlined for it.
+        try:
+            return handler._coro_context.run(coro.send, None)  # type: ignore[union-attr]
+        except StopIteration:
+            handler._request_done()
+            return handler._task_step(None)  # the next request, or idle
+        except BaseException:
+            handler._request_done()
+            handler._task_ended()
+            raise
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        if not isinstance(typ, BaseException):
+            typ = typ() if val is None else val
+        return self._handler._task_step(typ)
+
+    def close(self) -> None:
+        self._handler._task_closed()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        raise TypeError("a connection driver is run by its task, not awaited")
+
+    def __repr__(self) -> str:
+        return f"<connection driver of {self._handler!r}>"
 
 
 class RequestHandler(BaseProtocol):
@@ -141,10 +230,15 @@ class RequestHandler(BaseProtocol):
         "_auto_continue",
         "_busy",
         "_close",
+        "_conn_task",
         "_context",
-        "_current_request",
+        "_coro",
+        "_coro_context",
         "_debug",
+        "_finished",
         "_force_close",
+        "_handoff",
+        "_idle_waiter",
         "_keepalive",
         "_keepalive_deadline",
         "_keepalive_handle",
@@ -213,13 +307,24 @@ class RequestHandler(BaseProtocol):
         )
         self._messages: deque[_QueueItem] = deque()
         self._last_payload: StreamReader | None = None
-        # ``_busy``: a request is being served. ``_task`` is its task, once created (an eager
-        # task runs its first step before the constructor returns).
-        self._busy = False
-        self._task: asyncio.Task[None] | None = None
-        self._current_request: BaseRequest | None = None
         self._context = contextvars.Context()
         self._request_count = 0
+
+        # The request being served (see the module docstring): ``_busy`` from its start to
+        # its end; ``_coro`` its coroutine and ``_coro_context`` the context it runs in;
+        # ``_handoff`` what it yielded while running eagerly, not yet taken by the connection
+        # task; ``_task`` the connection task while the request waits inside it;
+        # ``_finished`` a future a shutdown waits on for the request to end.
+        self._busy = False
+        self._coro: Coroutine[Any, None, None] | None = None
+        self._coro_context: contextvars.Context | None = None
+        self._handoff: Any = _NOTHING
+        self._task: asyncio.Task[None] | None = None
+        self._finished: asyncio.Future[None] | None = None
+        # The connection's task (created with the first request) and the future it waits on
+        # while no request needs it.
+        self._conn_task: asyncio.Task[None] | None = None
+        self._idle_waiter: asyncio.Future[None] | None = None
 
         self._keepalive = True
         self._close = False
@@ -277,7 +382,7 @@ class RequestHandler(BaseProtocol):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
                 except OSError:  # pragma: no cover - platform specific
                     pass
-        # Request tasks start from copies of this context (see the module docstring).
+        # Requests run in copies of this context (see the module docstring).
         self._context = contextvars.copy_context()
         self._manager.connection_made(self, transport)
         # A connection that never sends a request is closed like an idle keep-alive one.
@@ -308,6 +413,7 @@ class RequestHandler(BaseProtocol):
         task = self._task
         if task is not None and self._manager.handler_cancellation:
             task.cancel("peer disconnected")
+        self._wake_task()  # an idle connection task ends
 
     def data_received(self, data: bytes) -> None:
         if self._force_close or self._parser_failed:
@@ -325,9 +431,18 @@ class RequestHandler(BaseProtocol):
         try:
             messages, upgraded, tail = self._parser.feed_data(data)
         except HttpProcessingError as exc:
-            # The parser is dead: answer this after the requests already queued, then close.
+            # The parser is dead: answer this after the requests already queued (those that
+            # completed in this very read included), then close.
             self._parser_failed = True
-            self._enqueue(_BadRequest(exc), EMPTY_PAYLOAD)
+            queue = self._messages
+            if not self._close:
+                before = self._parser.messages_before_error
+                if before:
+                    queue.extend(before)
+                    self._last_payload = before[-1][1]
+            queue.append((_BadRequest(exc), EMPTY_PAYLOAD))
+            if not self._busy:
+                self._run_eagerly()
             return
         if upgraded:
             self._upgraded = True
@@ -337,16 +452,26 @@ class RequestHandler(BaseProtocol):
                 # Closing gracefully: bodies of the running request still flow, new requests
                 # are not started.
                 return
-            for message, payload in messages:
-                self._enqueue(message, payload)
-
-    def _enqueue(self, message: RawRequestMessage | _BadRequest, payload: StreamReader) -> None:
-        self._messages.append((message, payload))
-        self._last_payload = payload
-        if not self._busy:
-            self._start_next(eager=True)
-        elif len(self._messages) >= _MAX_QUEUED:
-            self.pause_reading()
+            queue = self._messages
+            queue.extend(messages)
+            self._last_payload = messages[-1][1]
+            if not self._busy:
+                # _run_eagerly(), inlined for the common case (this runs for every request).
+                task = self._conn_task
+                loop = self._loop
+                if task is not None and _current_tasks is not None and loop not in _current_tasks:
+                    _current_tasks[loop] = task  # _enter_task()
+                    try:
+                        result = self._process(eager=True)
+                    finally:
+                        del _current_tasks[loop]  # _leave_task()
+                    if result is not _IDLE:
+                        self._handoff = result
+                        self._wake_task()
+                else:
+                    self._run_eagerly()
+            if len(queue) >= _MAX_QUEUED:
+                self.pause_reading()
 
     def resume_reading(self) -> None:
         # Body streams resume reading as they drain; a long pipelining backlog keeps it paused.
@@ -373,6 +498,8 @@ class RequestHandler(BaseProtocol):
         self._messages.clear()
         self._cancel_keepalive()
         self._close_transport()
+        if not self._busy:
+            self._wake_task()  # an idle connection task ends
 
     async def shutdown(self, timeout: float | None = 15.0) -> None:
         """Finish the running request within ``timeout`` seconds, then close.
@@ -389,13 +516,15 @@ class RequestHandler(BaseProtocol):
                     await closer()
             except Exception as exc:  # a timeout, or the peer is already gone
                 self.logger.debug("Error closing the upgraded connection", exc_info=exc)
-        task = self._task
-        if task is not None and not task.done():
-            await asyncio.wait((task,), timeout=timeout)
+        if self._busy:
+            finished = self._finished
+            if finished is None:
+                finished = self._finished = self._loop.create_future()
+            await asyncio.wait((finished,), timeout=timeout)
             task = self._task
-            if task is not None and not task.done():
+            if self._busy and task is not None:
                 task.cancel("server shutdown")
-                await asyncio.wait((task,), timeout=timeout)
+                await asyncio.wait((finished,), timeout=timeout)
         self.force_close()
 
     def set_upgrade_closer(self, closer: Callable[[], Awaitable[object]]) -> None:
@@ -419,77 +548,240 @@ class RequestHandler(BaseProtocol):
             if eof:
                 self.close()
 
+    # -- driving request coroutines (see the module docstring) -----------------------------
+
+    def _run_eagerly(self) -> None:
+        """Serve the queued requests now, as the connection task, until one waits."""
+        task = self._conn_task
+        if task is None:
+            task = self._conn_task = self._loop.create_task(
+                _ConnectionDriver(self), context=self._context
+            )
+        loop = self._loop
+        try:
+            _enter_task(loop, task)
+        except RuntimeError:
+            # Called from inside another task (a test feeding bytes, a transport calling back
+            # synchronously): step out of it for the duration, as an eager task start does.
+            outer = asyncio.current_task(loop)
+            assert outer is not None
+            _leave_task(loop, outer)
+            _enter_task(loop, task)
+            try:
+                result = self._process(eager=True)
+            finally:
+                _leave_task(loop, task)
+                _enter_task(loop, outer)
+        else:
+            try:
+                result = self._process(eager=True)
+            finally:
+                _leave_task(loop, task)
+        if result is not _IDLE:
+            # The handler waits: its coroutine moves into the connection task.
+            self._handoff = result
+            self._wake_task()
+
+    def _process(self, *, eager: bool) -> Any:
+        """Start queued requests in order until one waits: return what it yielded (for the
+        connection task to wait on), or `_IDLE` when the queue is empty."""
+        queue = self._messages
+        task = self._conn_task
+        assert task is not None
+        while queue:
+            message, payload = queue.popleft()
+            if len(queue) == _MAX_QUEUED - 1 and self._reading_paused:
+                super().resume_reading()  # the backlog that paused reading is going down
+            if type(message) is _BadRequest:
+                # Nothing to run: answer and close right here.
+                self._send_bad_request(message.exc)
+                return _IDLE
+            self._busy = True
+            coro = self._coro = self._serve(message, payload, task)
+            context = self._coro_context = self._context.copy()
+            # The first step of the request, as `_step` would do it (inlined: once per request).
+            # next() with a default: a coroutine returning None ends without a StopIteration.
+            try:
+                result = context.run(next, coro.__await__(), _DONE)
+            except asyncio.CancelledError:
+                self._request_done()
+                if not eager:
+                    raise
+                # The handler raised CancelledError itself; _serve closed the connection.
+                return _IDLE
+            except BaseException:
+                self._request_done()
+                raise
+            if result is _DONE:
+                self._coro = None
+                self._coro_context = None
+                self._busy = False
+                if self._finished is not None:
+                    self._request_done()
+                continue
+            self._task = task  # the request now waits inside the connection task
+            return result
+        return _IDLE
+
+    def _step(self, method: Callable[[Any], Any], arg: Any) -> Any:
+        """Advance the current request's coroutine by one step, in its context; `_DONE` when
+        it has finished."""
+        context = self._coro_context
+        assert context is not None
+        try:
+            return context.run(method, arg)
+        except StopIteration:
+            self._request_done()
+            return _DONE
+        except BaseException:
+            self._request_done()
+            raise
+
+    def _request_done(self) -> None:
+        self._coro = None
+        self._coro_context = None
+        self._busy = False
+        self._task = None
+        finished = self._finished
+        if finished is not None:
+            self._finished = None
+            if not finished.done():
+                finished.set_result(None)
+
+    def _task_step(self, exc: BaseException | None) -> Any:
+        """One step of the connection task (`_ConnectionDriver`): resume the waiting request,
+        serve what is queued, then wait for more work (or end with the connection)."""
+        try:
+            yielded = self._handoff
+            if yielded is not _NOTHING:
+                self._handoff = _NOTHING
+                if exc is None:
+                    return yielded  # the future the eager run stopped at
+                if isinstance(exc, asyncio.CancelledError) and isinstance(yielded, asyncio.Future):
+                    # As Task.cancel() would: the awaited future is cancelled too.
+                    yielded.cancel()
+            coro = self._coro
+            if coro is not None:
+                if exc is None:
+                    result = self._step(coro.send, None)
+                else:
+                    result = self._step(coro.throw, exc)
+                if result is not _DONE:
+                    return result
+            elif exc is not None:
+                # The idle connection task is cancelled (e.g. by asyncio.run() ending): the
+                # connection ends with it.
+                self._close_transport()
+                raise exc
+            result = self._process(eager=False)
+            if result is not _IDLE:
+                return result
+            if self._force_close or self.transport is None:
+                self._conn_task = None
+                raise StopIteration
+            waiter = self._idle_waiter = self._loop.create_future()
+            waiter._asyncio_future_blocking = True
+            return waiter
+        except BaseException:
+            self._task_ended()
+            raise
+
+    def _task_ended(self) -> None:
+        # The connection task ends (with the connection, or cancelled): a later request
+        # starts a new one.
+        self._conn_task = None
+        self._idle_waiter = None
+
+    def _task_closed(self) -> None:
+        """The connection driver is closed: close the waiting request's coroutine too."""
+        coro = self._coro
+        if coro is not None:
+            self._coro = None
+            coro.close()
+            self._request_done()
+
+    def _wake_task(self) -> None:
+        """Let the connection task run its next step (it waits on its idle future)."""
+        waiter = self._idle_waiter
+        if waiter is not None:
+            self._idle_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
     # -- request processing ----------------------------------------------------------------
 
-    def _start_next(self, eager: bool) -> None:
-        """Start serving the oldest queued request."""
-        messages = self._messages
-        message, payload = messages.popleft()
-        if len(messages) == _MAX_QUEUED - 1 and self._reading_paused:
-            super().resume_reading()  # the backlog that paused reading is going down
-        if type(message) is _BadRequest:
-            # Nothing to run: answer and close right here.
-            self._send_bad_request(message.exc)
-            return
-        assert isinstance(message, RawRequestMessage)
-        self._busy = True
-        coro = self._serve(message, payload)
-        context = self._context.copy()
-        if sys.version_info >= (3, 12) and eager:
-            task = asyncio.Task(coro, loop=self._loop, context=context, eager_start=True)
-        else:
-            task = self._loop.create_task(coro, context=context)
-        if not task.done():
-            # An eager task may already have finished (and even started its successor).
-            self._task = task
-
-    async def _serve(self, message: RawRequestMessage, payload: StreamReader) -> None:
-        """The body of a request task: run the handler, send its response, then move on."""
+    async def _serve(
+        self, message: RawRequestMessage, payload: StreamReader, task: asyncio.Task[None]
+    ) -> None:
+        """Serve one request (``task`` is the connection task it runs as): run the handler,
+        send its response, then settle the connection (keep-alive or close)."""
         loop = self._loop
         self._request_count += 1
         self._manager.requests_count += 1
         writer = StreamWriter(self, loop)
-        task = cast("asyncio.Task[None]", asyncio.current_task())
         try:
             request = self._request_factory(message, payload, self, writer, task)
         except Exception as exc:
             self.logger.exception("Error creating the request object", exc_info=exc)
-            self._busy = False
-            self._task = None
             self._send_error_and_close(500, "Server got itself in trouble")
             return
-        self._current_request = request
-        start = loop.time()
+        access_logger = self._access_logger
+        start = loop.time() if access_logger is not None else 0.0
+        resp: StreamResponse | None = None
         try:
             if self._auto_continue and message.version >= HttpVersion11:
                 expect = message.headers.get(hdrs.EXPECT)
                 if expect is not None and expect.lower() == "100-continue":
                     self._send_continue(payload)
-            resp = await self._call_handler(request, writer)
-            keep = await self._send_response(request, resp, writer)
-            access_logger = self._access_logger
-            if access_logger is not None and resp is not None and access_logger.enabled:
-                # An AbstractAsyncAccessLogger's log() returns a coroutine to await.
-                logged = cast(Any, access_logger.log)(request, resp, loop.time() - start)
-                if logged is not None:
-                    await logged
-            if keep and not payload.is_eof():
+            try:
+                resp = await self._request_handler(request)
+            except BaseException as exc:
+                resp = self._handler_failed(request, writer, exc)
+            else:
+                if type(resp) is not Response:
+                    resp = self._check_response(request, writer, resp)
+            if resp is None:
+                keep = False
+            else:
+                if (self._close or not self._keepalive or self._keepalive_timeout <= 0) and not (
+                    self._upgraded or resp.prepared
+                ):
+                    # The connection closes after this response: say so in its head.
+                    resp.force_close()
+                try:
+                    if type(resp) is Response and resp._send_now(request):
+                        keep_alive = resp._keep_alive
+                        if self._paused:
+                            await writer.drain()
+                    else:
+                        await resp.prepare(request)
+                        await resp.write_eof()
+                        keep_alive = resp.keep_alive
+                except Exception as exc:
+                    keep = await self._send_failed(request, writer, exc)
+                else:
+                    keep = (
+                        bool(keep_alive)
+                        and self._keepalive
+                        and not (self._upgraded or self._force_close or self._close)
+                    )
+                if access_logger is not None and access_logger.enabled:
+                    # An AbstractAsyncAccessLogger's log() returns a coroutine to await.
+                    logged = cast(Any, access_logger.log)(request, resp, loop.time() - start)
+                    if logged is not None:
+                        await logged
+            if keep and payload is not EMPTY_PAYLOAD and not payload.is_eof():
                 keep = await self._drain_body(message, payload)
         except asyncio.CancelledError:
-            self._current_request = None
-            self._busy = False
-            self._task = None
             self._close_transport()
             raise
         except Exception as exc:
             # Only bugs get here (the handler's own errors are answered above).
             self.logger.exception("Unhandled exception while serving a request", exc_info=exc)
             keep = False
-        self._current_request = None
-        self._busy = False
-        self._task = None
         if not keep:
-            if not payload.is_eof():
+            self._messages.clear()  # pipelined requests behind this one are not answered
+            if payload is not EMPTY_PAYLOAD and not payload.is_eof():
                 payload.set_exception(PayloadAccessError())
             try:
                 # What the handler wrote before failing still goes out, ahead of the close.
@@ -497,10 +789,13 @@ class RequestHandler(BaseProtocol):
             except ConnectionError:
                 pass
             self._close_transport()
-        elif self._messages:
-            self._start_next(eager=False)
-        else:
-            self._arm_keepalive()
+        elif not self._messages:
+            # Idle now: the keep-alive deadline moves (as _arm_keepalive, inlined).
+            timeout = self._keepalive_timeout
+            if timeout > 0 and self._keepalive_handle is not None:
+                self._keepalive_deadline = loop.time() + timeout
+            else:
+                self._arm_keepalive()
 
     def _send_continue(self, payload: StreamReader) -> None:
         # The low-level Server has no expect handler: agree to receive the body at once.
@@ -508,38 +803,36 @@ class RequestHandler(BaseProtocol):
         if transport is not None and not payload.is_eof():
             transport.write(_CONTINUE)
 
-    async def _call_handler(
-        self, request: BaseRequest, writer: StreamWriter
+    def _handler_failed(
+        self, request: BaseRequest, writer: StreamWriter, exc: BaseException
     ) -> StreamResponse | None:
-        """Run the handler; turn what it raises into the response to send.
-
-        Returns ``None`` when no response can be sent (the peer is gone, or the handler's
-        response already started before it failed).
-        """
-        try:
-            resp: Any = await self._request_handler(request)
-        except HTTPException as exc:
+        """The response for a handler that raised ``exc`` (``None``: no response can be
+        sent). Cancellation and other non-``Exception`` errors propagate."""
+        if isinstance(exc, HTTPException):
             return _response_from_exception(exc)
-        except asyncio.CancelledError:
-            raise
-        except TimeoutError as exc:
+        if not isinstance(exc, Exception):
+            raise exc
+        if isinstance(exc, TimeoutError):
             self.logger.debug("Request handler timed out", exc_info=exc)
             return self._error_response(request, writer, 504, exc)
-        except ConnectionError as exc:
+        if isinstance(exc, ConnectionError):
             if self.transport is None:
                 self.logger.debug("Ignored premature client disconnection", exc_info=exc)
                 return None
             return self._error_response(request, writer, 500, exc)
-        except RequestPayloadError as exc:
+        if isinstance(exc, RequestPayloadError):
             # A malformed body (bad chunk, oversized trailer...) is the client's error: answer
             # with the codec's status, as if the bytes had been rejected with the head.
             cause = exc.__cause__
             if isinstance(cause, HttpProcessingError) and 400 <= cause.code < 500:
                 self.logger.debug("Malformed request body", exc_info=exc)
                 return self._error_response(request, writer, cause.code, exc)
-            return self._error_response(request, writer, 500, exc)
-        except Exception as exc:
-            return self._error_response(request, writer, 500, exc)
+        return self._error_response(request, writer, 500, exc)
+
+    def _check_response(
+        self, request: BaseRequest, writer: StreamWriter, resp: Any
+    ) -> StreamResponse | None:
+        """``resp`` if a handler may return it, else the 500 response for it."""
         if isinstance(resp, HTTPException):
             warnings.warn(
                 "returning HTTPException object is deprecated (#2415) and will be removed, "
@@ -557,40 +850,27 @@ class RequestHandler(BaseProtocol):
             return self._error_response(request, writer, 500, error)
         return cast(StreamResponse, resp)
 
-    async def _send_response(
-        self, request: BaseRequest, resp: StreamResponse | None, writer: StreamWriter
+    async def _send_failed(
+        self, request: BaseRequest, writer: StreamWriter, exc: Exception
     ) -> bool:
-        """Send ``resp``; return whether the connection may serve another request."""
-        if resp is None:
-            return False
-        if (self._close or not self._keepalive or self._keepalive_timeout <= 0) and not (
-            self._upgraded or resp.prepared
-        ):
-            # The connection closes after this response: say so in its head.
-            resp.force_close()
-        try:
-            await resp.prepare(request)
-            await resp.write_eof()
-        except ConnectionError as exc:
+        """Sending the response failed with ``exc``: answer 500 if nothing went out yet.
+        Returns ``False`` (the connection is not reused)."""
+        if isinstance(exc, ConnectionError):
             self.logger.debug("Ignored premature client disconnection", exc_info=exc)
             return False
-        except Exception as exc:
-            if writer.output_size:
-                self.logger.exception("Error sending the response", exc_info=exc)
-                return False
-            # Nothing went out yet (e.g. an on_response_prepare hook failed): answer 500.
-            error_resp = self._error_response(request, writer, 500, exc)
-            if error_resp is None:
-                return False
-            try:
-                await error_resp.prepare(request)
-                await error_resp.write_eof()
-            except Exception as exc2:
-                self.logger.debug("Could not send the error response", exc_info=exc2)
+        if writer.output_size:
+            self.logger.exception("Error sending the response", exc_info=exc)
             return False
-        if self._upgraded or self._force_close or self._close or not self._keepalive:
+        # Nothing went out yet (e.g. an on_response_prepare hook failed): answer 500.
+        error_resp = self._error_response(request, writer, 500, exc)
+        if error_resp is None:
             return False
-        return bool(resp.keep_alive)
+        try:
+            await error_resp.prepare(request)
+            await error_resp.write_eof()
+        except Exception as exc2:
+            self.logger.debug("Could not send the error response", exc_info=exc2)
+        return False
 
     def _error_response(
         self, request: BaseRequest, writer: StreamWriter, status: int, exc: BaseException
@@ -694,10 +974,14 @@ class RequestHandler(BaseProtocol):
             self._close_transport()
             return
         loop = self._loop
-        when = calculate_timeout_when(loop.time(), timeout, self._timeout_ceil_threshold)
-        self._keepalive_deadline = when
+        when = self._keepalive_deadline = loop.time() + timeout
         if self._keepalive_handle is None:
-            self._keepalive_handle = loop.call_at(when, self._on_keepalive)
+            self._keepalive_handle = loop.call_at(self._timer_when(when), self._on_keepalive)
+
+    def _timer_when(self, when: float) -> float:
+        # The deadline is exact; the timer is rounded up to a whole second for long timeouts
+        # (as calculate_timeout_when() does), so that many connections' timers coincide.
+        return math.ceil(when) if self._keepalive_timeout >= self._timeout_ceil_threshold else when
 
     def _on_keepalive(self) -> None:
         self._keepalive_handle = None
@@ -705,7 +989,7 @@ class RequestHandler(BaseProtocol):
             return  # busy: the next idle transition re-arms the timer
         when = self._keepalive_deadline
         if when - self._loop.time() > 0.001:
-            self._keepalive_handle = self._loop.call_at(when, self._on_keepalive)
+            self._keepalive_handle = self._loop.call_at(self._timer_when(when), self._on_keepalive)
             return
         self.logger.debug("Closing idle keep-alive connection")
         self._close_transport()

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Final
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -189,10 +189,12 @@ class BaseRequest(MutableMapping[str, Any]):
         "_headers",
         "_host",
         "_loop",
+        "_match_info",
         "_message",
         "_payload",
         "_payload_writer",
         "_post",
+        "_prepare_hook_free",
         "_protocol",
         "_read_bytes",
         "_remote",
@@ -200,6 +202,26 @@ class BaseRequest(MutableMapping[str, Any]):
         "_state",
         "_task",
     )
+
+    #: Whether ``method``, ``version``, ``keep_alive``, ``headers`` and ``rel_url`` are those
+    #: of ``_message`` and `_prepare_hook` is ours (no subclass overrides them), so that hot
+    #: paths may read the message directly and trust `_prepare_hook_free`.
+    _plain_head: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_head = cls._plain_head and not any(
+            name in cls.__dict__
+            for name in (
+                "method",
+                "version",
+                "keep_alive",
+                "headers",
+                "rel_url",
+                "_message",
+                "_prepare_hook",
+            )
+        )
 
     def __init__(
         self,
@@ -231,6 +253,11 @@ class BaseRequest(MutableMapping[str, Any]):
         self._cache: dict[str, Any] = {}
         self._read_bytes: bytes | None = None
         self._post: MultiDictProxy[str | bytes | FileField] | None = None
+        # For `Request` (slots here: one __init__ for both classes, no instance dict).
+        # Set by the application once the router has resolved the request:
+        self._match_info: UrlMappingMatchInfo | None = None
+        # True when no on_response_prepare listener can see the response (set by the app):
+        self._prepare_hook_free = False
 
     def clone(
         self,
@@ -742,6 +769,10 @@ class BaseRequest(MutableMapping[str, Any]):
         """Run before a response's head is sent; ``Request`` fires ``on_response_prepare``."""
         return
 
+    def _has_prepare_hook(self) -> bool:
+        """Whether `_prepare_hook` has anything to do (else a response may skip it)."""
+        return type(self)._prepare_hook is not BaseRequest._prepare_hook
+
     # -- per-request storage (MutableMapping) --------------------------------------------------
 
     def __getitem__(self, key: str) -> Any:
@@ -783,12 +814,7 @@ class Request(BaseRequest):
     """A request routed by an :class:`Application`: adds ``match_info``, ``app`` and
     ``config_dict``, and fires ``on_response_prepare`` of the applications it went through."""
 
-    __slots__ = ("_match_info",)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Set by the application once the router has resolved the request.
-        self._match_info: UrlMappingMatchInfo | None = None
+    __slots__ = ()
 
     def clone(
         self,
@@ -843,3 +869,18 @@ class Request(BaseRequest):
             signal = app.on_response_prepare
             if signal:
                 await signal.send(self, response)
+
+    def _has_prepare_hook(self) -> bool:
+        if type(self)._prepare_hook is not Request._prepare_hook:
+            return True
+        match_info = self._match_info
+        if match_info is None:
+            return False
+        apps = match_info.apps
+        if len(apps) == 1:
+            return bool(apps[0]._on_response_prepare)
+        return any(app._on_response_prepare for app in apps)
+
+
+# Request's own _prepare_hook fires the signals `_prepare_hook_free` accounts for.
+Request._plain_head = True

@@ -21,14 +21,19 @@ from concurrent.futures import Executor
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.cookies import SimpleCookie
+from json.encoder import (  # type: ignore[attr-defined]
+    c_make_encoder as _c_make_encoder,
+    encode_basestring_ascii as _encode_basestring_ascii,
+)
+from time import time as _time
 from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict
 
 from .. import hdrs
 from .._http._compress import DEFAULT_MAX_SYNC_CHUNK_SIZE, available_encodings, get_compressor
-from .._http._message import HttpVersion10, HttpVersion11
-from .._http._writer import AbstractStreamWriter
+from .._http._message import HttpVersion, HttpVersion10, HttpVersion11
+from .._http._writer import _HEAD_LINES, AbstractStreamWriter, StreamWriter, serialize_headers
 from .._version import __version__
 from ..cookies import format_set_cookie, make_deleted_morsel, make_morsel
 from ..helpers import (
@@ -63,6 +68,38 @@ _REASONS: Final[dict[int, str]] = {status.value: status.phrase for status in HTT
 _CONTENT_TYPE: Final = hdrs.CONTENT_TYPE
 _CONTENT_LENGTH: Final = hdrs.CONTENT_LENGTH
 _TRANSFER_ENCODING: Final = hdrs.TRANSFER_ENCODING
+_DATE_HEADER: Final = hdrs.DATE
+_SERVER: Final = hdrs.SERVER
+_CONNECTION: Final = hdrs.CONNECTION
+_SERVER_LINE: Final = f"Server: {SERVER_SOFTWARE}\r\n"
+
+# The Date header of the current second: (start, end, value, line). Replaced whole, once a
+# second, so a reader never sees a value and a line of different seconds.
+_DATE: tuple[float, float, str, str] = (0.0, 0.0, "", "")
+
+
+def _refresh_date(now: float) -> tuple[float, float, str, str]:
+    """The `_DATE` of the second ``now`` (``time.time()``) falls in."""
+    global _DATE
+    second = int(now // 1)
+    value = format_http_date(second)
+    _DATE = (float(second), float(second + 1), value, f"Date: {value}\r\n")
+    return _DATE
+
+
+# Status lines with their CRLF, by (version, status, reason); bounded like the header lines.
+_STATUS_LINES: dict[tuple[HttpVersion, int, str], str] = {}
+_STATUS_LINES_MAX: Final = 256
+
+
+def _status_line(key: tuple[HttpVersion, int, str]) -> str:
+    """The status line of ``key`` with its CRLF (checked: the reason cannot hold CR or LF)."""
+    version, status, reason = key
+    line = _HEAD_LINES[f"HTTP/{version.major}.{version.minor} {status} {reason}"]
+    if len(_STATUS_LINES) >= _STATUS_LINES_MAX:
+        _STATUS_LINES.clear()
+    _STATUS_LINES[key] = line
+    return line
 
 
 class ContentCoding(enum.Enum):
@@ -151,6 +188,16 @@ class StreamResponse(MutableMapping[str, Any]):
     # WebSocketResponse turns this off: its body is not framed by Content-Length or chunking.
     _length_check = True
 
+    # Rarely changed state lives on the class; what the send path reads on every response is
+    # set per instance (an instance attribute reads faster than a class one). Response.__init__
+    # sets the same per-instance attributes: keep both in step.
+    _compression_strategy: int | None = None
+    _compression_force: ContentCoding | None = None
+    _req: BaseRequest | None = None
+    _must_be_empty_body: bool | None = None
+    _body_length: int = 0
+    _state: dict[str, Any] | None = None
+
     def __init__(
         self,
         *,
@@ -159,26 +206,23 @@ class StreamResponse(MutableMapping[str, Any]):
         headers: LooseHeaders | None = None,
         _real_headers: CIMultiDict[str] | None = None,
     ) -> None:
-        self._body: Any = None
-        self._keep_alive: bool | None = None
-        self._chunked = False
-        self._compression = False
-        self._compression_strategy: int | None = None
-        self._compression_force: ContentCoding | None = None
-        self._cookies: SimpleCookie | None = None
-        self._req: BaseRequest | None = None
-        self._payload_writer: AbstractStreamWriter | None = None
-        self._eof_sent = False
-        self._must_be_empty_body: bool | None = None
-        self._body_length = 0
-        self._state: dict[str, Any] | None = None
         if _real_headers is not None:
             self._headers = _real_headers
         elif headers is not None:
             self._headers = CIMultiDict(headers)
         else:
             self._headers = CIMultiDict()
-        self._set_status(status, reason)
+        self._body: Any = None
+        self._keep_alive: bool | None = None
+        self._chunked = False
+        self._compression = False
+        self._cookies: SimpleCookie | None = None
+        self._payload_writer: AbstractStreamWriter | None = None
+        self._eof_sent = False
+        self._status = 200
+        self._reason = "OK"
+        if status != 200 or reason is not None:
+            self._set_status(status, reason)
 
     # -- status --------------------------------------------------------------------------------
 
@@ -475,17 +519,28 @@ class StreamResponse(MutableMapping[str, Any]):
         request = self._req
         writer = self._payload_writer
         assert request is not None and writer is not None
+        if self._cookies:
+            self._add_cookie_headers()
+        if self._compression:
+            await self._start_compression(request)
+        self._finish_headers(request, writer)
+
+    def _add_cookie_headers(self) -> None:
+        assert self._cookies is not None
+        headers = self._headers
+        for morsel in self._cookies.values():
+            headers.add(hdrs.SET_COOKIE, format_set_cookie(morsel))
+
+    def _finish_headers(self, request: BaseRequest, writer: AbstractStreamWriter) -> None:
+        """Framing, Content-Type, Date, Server and Connection headers; the writer's framing;
+        the final keep-alive decision. Synchronous: compression is already set up."""
         keep_alive = self._keep_alive
         if keep_alive is None:
             keep_alive = request.keep_alive
         version = request.version
         headers = self._headers
         empty_body = self._must_be_empty_body
-        if self._cookies:
-            for morsel in self._cookies.values():
-                headers.add(hdrs.SET_COOKIE, format_set_cookie(morsel))
-        if self._compression:
-            await self._start_compression(request)
+        status = self._status
         if self._chunked:
             if version != HttpVersion11:
                 raise RuntimeError(
@@ -506,22 +561,24 @@ class StreamResponse(MutableMapping[str, Any]):
                     # HTTP/1.0 cannot chunk: the end of the body is the end of the connection.
                     keep_alive = False
         if empty_body:
-            if _CONTENT_LENGTH in headers and should_remove_content_length(
-                request.method, self._status
-            ):
+            if _CONTENT_LENGTH in headers and should_remove_content_length(request.method, status):
                 del headers[_CONTENT_LENGTH]
             if headers.get(_TRANSFER_ENCODING, "").lower() == "chunked":
                 del headers[_TRANSFER_ENCODING]
-        if not (empty_body and (self._status < 200 or self._status in (204, 304))):
-            headers.setdefault(_CONTENT_TYPE, "application/octet-stream")
-        headers.setdefault(hdrs.DATE, rfc822_formatted_time())
-        headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
-        if hdrs.CONNECTION not in headers:
+            if not (status < 200 or status == 204 or status == 304):
+                headers.setdefault(_CONTENT_TYPE, "application/octet-stream")
+        elif _CONTENT_TYPE not in headers:
+            headers[_CONTENT_TYPE] = "application/octet-stream"
+        if _DATE_HEADER not in headers:
+            headers[_DATE_HEADER] = rfc822_formatted_time()
+        if _SERVER not in headers:
+            headers[_SERVER] = SERVER_SOFTWARE
+        if _CONNECTION not in headers:
             if keep_alive:
                 if version == HttpVersion10:
-                    headers[hdrs.CONNECTION] = "keep-alive"
+                    headers[_CONNECTION] = "keep-alive"
             else:
-                headers[hdrs.CONNECTION] = "close"
+                headers[_CONNECTION] = "close"
         self._keep_alive = keep_alive
 
     async def _start_compression(self, request: BaseRequest) -> None:
@@ -643,6 +700,10 @@ class Response(StreamResponse):
     """A response with its whole body known up front (``body`` bytes or a payload, or
     ``text``), sent with a Content-Length, compressed in one go when compression is on."""
 
+    _compressed_body: bytes | None = None
+    _zlib_executor_size: int | None = None
+    _zlib_executor: Executor | None = None
+
     def __init__(
         self,
         *,
@@ -662,7 +723,7 @@ class Response(StreamResponse):
         if content_type is not None and "charset" in content_type:
             raise ValueError("charset must not be in content_type argument")
         if text is not None:
-            if _CONTENT_TYPE in real_headers:
+            if headers is not None and _CONTENT_TYPE in real_headers:
                 if content_type or charset:
                     raise ValueError(
                         "passing both Content-Type header and "
@@ -678,7 +739,7 @@ class Response(StreamResponse):
                 real_headers[_CONTENT_TYPE] = f"{content_type}; charset={charset}"
                 body = text.encode(charset)
                 text = None
-        elif _CONTENT_TYPE in real_headers:
+        elif headers is not None and _CONTENT_TYPE in real_headers:
             if content_type is not None or charset is not None:
                 raise ValueError(
                     "passing both Content-Type header and "
@@ -689,14 +750,30 @@ class Response(StreamResponse):
                 content_type += f"; charset={charset}"
             real_headers[_CONTENT_TYPE] = content_type
 
-        super().__init__(status=status, reason=reason, _real_headers=real_headers)
-        self._compressed_body: bytes | None = None
-        self._zlib_executor_size = zlib_executor_size
-        self._zlib_executor = zlib_executor
+        # StreamResponse.__init__, inlined (this runs once per request).
+        self._headers = real_headers
+        self._body = None
+        self._keep_alive = None
+        self._chunked = False
+        self._compression = False
+        self._cookies = None
+        self._payload_writer = None
+        self._eof_sent = False
+        self._status = 200
+        self._reason = "OK"
+        if status != 200 or reason is not None:
+            self._set_status(status, reason)
+        if zlib_executor_size is not None:
+            self._zlib_executor_size = zlib_executor_size
+        if zlib_executor is not None:
+            self._zlib_executor = zlib_executor
         if text is not None:
             self.text = text
-        else:
-            self.body = body
+        elif body is not None:
+            if type(body) is bytes:
+                self._body = body
+            else:
+                self.body = body
 
     @property
     def body(self) -> Any:
@@ -770,13 +847,19 @@ class Response(StreamResponse):
         raise RuntimeError("Content length is set automatically")
 
     async def _start(self, request: BaseRequest) -> AbstractStreamWriter:
+        self._set_length_header(request.method)
+        return await super()._start(request)
+
+    def _set_length_header(self, method: str) -> None:
         headers = self._headers
         if _CONTENT_LENGTH in headers:
-            if should_remove_content_length(request.method, self._status):
+            if should_remove_content_length(method, self._status):
                 del headers[_CONTENT_LENGTH]
         elif not self._chunked:
             body = self._body
-            if isinstance(body, Payload):
+            if type(body) is bytes and body:
+                headers[_CONTENT_LENGTH] = str(len(body))
+            elif isinstance(body, Payload):
                 if body.size is not None:
                     headers[_CONTENT_LENGTH] = str(body.size)
             elif body:
@@ -784,7 +867,133 @@ class Response(StreamResponse):
             elif not self._must_be_empty_body:
                 # An empty body. Not for HEAD: the GET length is unknown there.
                 headers[_CONTENT_LENGTH] = "0"
-        return await super()._start(request)
+
+    def _send_now(self, request: BaseRequest) -> bool:
+        """``prepare(request)`` and ``write_eof()`` in one synchronous step, the whole response
+        in one transport write, when neither would have to wait: a bytes body, no
+        compression, no ``on_response_prepare`` listener, a fresh server writer. Returns
+        ``False``, having done nothing, otherwise. Raises what ``prepare()`` would.
+
+        The common case (a body to send, none of the headers the server computes already
+        set) builds the head from cached lines instead of the general header code; both give
+        the same headers, in the same order (tests/web/test_response_send_now.py).
+        """
+        if (
+            self._payload_writer is not None
+            or self._eof_sent
+            or self._compression
+            or self._chunked
+            or self._cookies
+        ):
+            return False
+        body = self._body
+        if body is None:
+            data = b""
+        elif type(body) is bytes:
+            data = body
+        elif type(body) is bytearray:
+            data = bytes(body)
+        else:
+            return False
+        writer = request._payload_writer
+        if type(writer) is not StreamWriter or not writer.can_send_whole():
+            return False
+        if not (request._prepare_hook_free and request._plain_head) and (
+            request._has_prepare_hook()
+        ):
+            return False
+        if request._plain_head:
+            message = request._message
+            method = message.method
+            version = message.version
+            keep_alive = self._keep_alive
+            if keep_alive is None:
+                keep_alive = not message.should_close
+        else:
+            method = request.method
+            version = request.version
+            keep_alive = self._keep_alive
+            if keep_alive is None:
+                keep_alive = request.keep_alive
+        status = self._status
+        headers = self._headers
+        if (
+            status < 200
+            or status == 204
+            or status == 304
+            or (method != "GET" and must_be_empty_body(method, status))
+            or _CONTENT_LENGTH in headers
+            or _TRANSFER_ENCODING in headers
+            or _CONNECTION in headers
+            or _DATE_HEADER in headers
+            or _SERVER in headers
+        ):
+            self._send_now_general(request, writer, data)
+            return True
+        reason = self._reason
+        status_line: str | None
+        if status == 200 and version is HttpVersion11 and reason == "OK":
+            status_line = "HTTP/1.1 200 OK\r\n"
+        else:
+            line_key = (version, status, reason)
+            status_line = _STATUS_LINES.get(line_key)
+            if status_line is None:
+                status_line = _status_line(line_key)
+        lines = _HEAD_LINES
+        parts = [status_line]
+        try:
+            for pair in headers.items():
+                parts.append(lines[pair])  # noqa: PERF401 (measured: faster than extend here)
+        except TypeError:  # an unhashable header value
+            self._send_now_general(request, writer, data)
+            return True
+        length = len(data)
+        length_text = str(length)
+        headers[_CONTENT_LENGTH] = length_text
+        parts.append(f"Content-Length: {length_text}\r\n")
+        if _CONTENT_TYPE not in headers:
+            headers[_CONTENT_TYPE] = "application/octet-stream"
+            parts.append("Content-Type: application/octet-stream\r\n")
+        now = _time()
+        date = _DATE
+        if not date[0] <= now < date[1]:
+            date = _refresh_date(now)
+        headers[_DATE_HEADER] = date[2]
+        parts.append(date[3])
+        headers[_SERVER] = SERVER_SOFTWARE
+        parts.append(_SERVER_LINE)
+        if not keep_alive:
+            headers[_CONNECTION] = "close"
+            parts.append("Connection: close\r\n")
+        elif version == HttpVersion10:
+            headers[_CONNECTION] = "keep-alive"
+            parts.append("Connection: keep-alive\r\n")
+        parts.append("\r\n")
+        self._keep_alive = keep_alive
+        self._must_be_empty_body = False
+        writer.length = length
+        writer.send_whole("".join(parts).encode("utf-8", "surrogateescape"), data)
+        self._eof_sent = True
+        self._body_length = writer.output_size
+        return True
+
+    def _send_now_general(self, request: BaseRequest, writer: StreamWriter, data: bytes) -> None:
+        """`_send_now` through the general header code (empty bodies, preset framing or
+        server headers...)."""
+        method = request.method
+        empty_body = self._must_be_empty_body = must_be_empty_body(method, self._status)
+        self._set_length_header(method)
+        self._req = request
+        self._payload_writer = writer
+        self._finish_headers(request, writer)
+        version = request.version
+        status_line = f"HTTP/{version.major}.{version.minor} {self._status} {self._reason}"
+        head = serialize_headers(status_line, self._headers)
+        writer.send_whole(head, b"" if empty_body else data)
+        self._eof_sent = True
+        self._req = None
+        self._body_length = writer.output_size
+        self._payload_writer = None
 
     async def _do_start_compression(self, coding: ContentCoding) -> None:
         body = self._body
@@ -827,6 +1036,37 @@ class Response(StreamResponse):
             await super().write_eof(body)
 
 
+_JSON_DUMPS: Final = json.dumps
+
+
+def _json_default(obj: Any) -> Any:
+    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
+
+
+# Idle C encoders for _dumps. Each is used by one call at a time (list.pop/append are atomic),
+# and only goes back after a call that succeeded, which leaves its circular-reference markers
+# empty again.
+_ENCODERS: list[Any] = []
+
+
+def _dumps(obj: Any) -> str:
+    """``json.dumps(obj)`` with its default settings, straight through the C encoder that
+    ``json.dumps`` ends up in (same text, same errors), without the Python layers above it."""
+    if _c_make_encoder is None or type(obj) is str:
+        return json.dumps(obj)
+    encoders = _ENCODERS
+    if encoders:
+        encoder = encoders.pop()
+    else:
+        encoder = _c_make_encoder(
+            {}, _json_default, _encode_basestring_ascii, None, ": ", ", ", False, False, True
+        )
+    text = "".join(encoder(obj, 0))
+    if len(encoders) < 4:
+        encoders.append(encoder)
+    return text
+
+
 def json_response(
     data: Any = sentinel,
     *,
@@ -843,7 +1083,7 @@ def json_response(
     if data is not sentinel:
         if text or body:
             raise ValueError("only one of data, text, or body should be specified")
-        text = dumps(data)
+        text = _dumps(data) if dumps is _JSON_DUMPS else dumps(data)
     return Response(
         text=text,
         body=body,

@@ -136,7 +136,9 @@ async def _default_expect_handler(request: Request) -> None:
         # HTTP/1.0 clients do not know 100 Continue; they send the body anyway.
         return
     if expect.lower() != "100-continue":
-        raise HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+        # The value may hold undecodable bytes (kept as surrogates): show them escaped.
+        shown = expect.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise HTTPExpectationFailed(text=f"Unknown Expect: {shown}")
     writer = request._payload_writer
     await writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     await writer.drain()
@@ -317,7 +319,8 @@ class UrlMappingMatchInfo(dict[str, str], AbstractMatchInfo):
     __slots__ = ("_apps", "_current_app", "_frozen", "_route")
 
     def __init__(self, match_dict: dict[str, str], route: AbstractRoute) -> None:
-        super().__init__(match_dict)
+        if match_dict:
+            dict.update(self, match_dict)
         self._route = route
         self._apps: tuple[Application, ...] = ()
         self._current_app: Application | None = None
@@ -513,6 +516,9 @@ class Resource(AbstractResource):
         return iter(self._route_list)
 
 
+_RESOURCE_RESOLVE: Final = Resource.resolve
+
+
 def _check_prefix(prefix: str) -> None:
     if not prefix.startswith("/") or prefix.endswith("/") or len(prefix) < 2:
         raise ValueError(f"Prefix must start with '/' and must not end with '/': {prefix!r}")
@@ -650,7 +656,12 @@ class DynamicResource(Resource):
         match = self._pattern.fullmatch(path)
         if match is None:
             return None
-        return {key: _unquote_safe_form(value or "") for key, value in match.groupdict().items()}
+        if "%" not in path:  # nothing to decode in any value
+            return match.groupdict("")
+        return {
+            key: unquote(value) if "%" in value else value
+            for key, value in match.groupdict("").items()
+        }
 
     def raw_match(self, path: str) -> bool:
         return self._orig_path == path
@@ -1118,6 +1129,47 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
                 allowed = set(methods) if allowed is None else allowed | methods
         if allowed:
             return MatchInfoError(HTTPMethodNotAllowed(request.method, allowed))
+        return MatchInfoError(HTTPNotFound())
+
+    def _resolve_now(self, request: Request) -> UrlMappingMatchInfo | None:
+        """`resolve` without awaiting anything, for the resources that allow it (plain and
+        dynamic ones): the same result, or ``None`` when it meets a resource that must be
+        awaited (static files, sub-applications, custom resources), for `resolve` to do it.
+        """
+        index = self._resource_index
+        if request._plain_head:
+            # request.rel_url and request.method, without their property calls.
+            message = request._message
+            url = message.url
+            path = (url.relative() if url.absolute else url).path_safe
+            method = message.method
+        else:
+            path = request.rel_url.path_safe
+            method = request.method
+        allowed: set[str] | None = None
+        part = path
+        while True:
+            candidates = index.get(part)
+            if candidates is not None:
+                for resource in candidates:
+                    if type(resource).resolve is not _RESOURCE_RESOLVE:
+                        return None
+                    res: Any = resource  # a Resource (no isinstance(): an ABC check is slow)
+                    match_dict = res._match(path)
+                    if match_dict is None:
+                        continue
+                    route = res._routes.get(method) or res._any_route
+                    if route is not None:
+                        return UrlMappingMatchInfo(match_dict, route)
+                    methods = res._allowed_methods
+                    allowed = set(methods) if allowed is None else allowed | methods
+            if part == "/" or not part:
+                break
+            part = part.rpartition("/")[0] or "/"
+        if self._matched_sub_app_resources:
+            return None
+        if allowed:
+            return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
         return MatchInfoError(HTTPNotFound())
 
     # Mapping of named resources
