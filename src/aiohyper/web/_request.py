@@ -16,7 +16,7 @@ import re
 import socket
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Final
@@ -49,6 +49,7 @@ from ._exceptions import (
     HTTPRequestEntityTooLarge,
     HTTPUnsupportedMediaType,
 )
+from ._state import LazyStateMapping
 
 if TYPE_CHECKING:
     from ._app import Application
@@ -171,7 +172,7 @@ def _getfqdn() -> str:
     return _fqdn
 
 
-class BaseRequest(MutableMapping[str, Any]):
+class BaseRequest(LazyStateMapping):
     """An incoming HTTP request, as the low-level server hands it to its handler.
 
     Also a mutable mapping, for middlewares and signals to share per-request data.
@@ -772,38 +773,6 @@ class BaseRequest(MutableMapping[str, Any]):
     def _has_prepare_hook(self) -> bool:
         """Whether `_prepare_hook` has anything to do (else a response may skip it)."""
         return type(self)._prepare_hook is not BaseRequest._prepare_hook
-
-    # -- per-request storage (MutableMapping) --------------------------------------------------
-
-    def __getitem__(self, key: str) -> Any:
-        if self._state is None:
-            raise KeyError(key)
-        return self._state[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if self._state is None:
-            self._state = {}
-        self._state[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        if self._state is None:
-            raise KeyError(key)
-        del self._state[key]
-
-    def __len__(self) -> int:
-        return 0 if self._state is None else len(self._state)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(() if self._state is None else self._state)
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __bool__(self) -> bool:
-        return True
 
     def __repr__(self) -> str:
         path = self._message.path.encode("ascii", "backslashreplace").decode("ascii")

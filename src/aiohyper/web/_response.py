@@ -16,7 +16,6 @@ import math
 import re
 import sys
 import warnings
-from collections.abc import Iterator, MutableMapping
 from concurrent.futures import Executor
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -52,6 +51,7 @@ from ..helpers import (
 )
 from ..payload import Payload, get_payload
 from ..typedefs import JSONEncoder, LooseHeaders
+from ._state import LazyStateMapping
 
 if TYPE_CHECKING:
     from ._request import BaseRequest
@@ -177,7 +177,7 @@ def _format_param(name: str, value: str) -> str:
 _ETAG_RE: Final = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
 
 
-class StreamResponse(MutableMapping[str, Any]):
+class StreamResponse(LazyStateMapping):
     """A response whose body is written piece by piece after ``prepare()``.
 
     It is also a mutable mapping, for middlewares and signals to share per-response data.
@@ -662,38 +662,6 @@ class StreamResponse(MutableMapping[str, Any]):
         else:
             info = "not prepared"
         return f"<{type(self).__name__} {self._reason} {info}>"
-
-    # -- per-response storage (MutableMapping) -------------------------------------------------
-
-    def __getitem__(self, key: str) -> Any:
-        if self._state is None:
-            raise KeyError(key)
-        return self._state[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if self._state is None:
-            self._state = {}
-        self._state[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        if self._state is None:
-            raise KeyError(key)
-        del self._state[key]
-
-    def __len__(self) -> int:
-        return 0 if self._state is None else len(self._state)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(() if self._state is None else self._state)
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __bool__(self) -> bool:
-        return True
 
 
 class Response(StreamResponse):
