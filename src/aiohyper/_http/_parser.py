@@ -138,6 +138,10 @@ _CHUNKED: Final = 2
 _UNTIL_EOF: Final = 3  # response read until the connection closes
 _DISCARD: Final = 4  # response with no length that the caller asked not to read
 
+# A Content-Length body with at least this many bytes still to come after the read that
+# completed its head goes around llhttp (see `_feed_length`).
+_BYPASS_MIN: Final = 16384
+
 # Room for the ": ", optional whitespace and CR around a header field's name and value.
 _LINE_SLACK: Final = 64
 
@@ -484,6 +488,10 @@ class _FieldCallbacks:
         self.on_status = getattr(parser, "on_status", None)
 
 
+class _BodyFrom(Exception):
+    """Raised from ``on_headers_complete`` to stop llhttp at the start of a long body."""
+
+
 class _UpgradeAt(Exception):
     """Internal: the head ending at ``offset`` of the fed data switched protocols."""
 
@@ -507,6 +515,7 @@ class _HttpParser(Generic[_MsgT]):
         "_field_list",
         "_field_mode",
         "_heads",
+        "_left",
         "_limit",
         "_lines",
         "_loop",
@@ -570,6 +579,7 @@ class _HttpParser(Generic[_MsgT]):
 
         # Body being parsed.
         self._body = _NO_BODY
+        self._left = 0  # bytes still to come of a body that goes around llhttp
         self._payload: StreamReader | None = None
         self._sink: _Sink | None = None
 
@@ -603,21 +613,41 @@ class _HttpParser(Generic[_MsgT]):
             self._choose_field_source()
         messages: list[tuple[_MsgT, StreamReader]] = []
         self._messages = messages
-        carry = self._carry
-        if carry is None:
-            self._buf = data
-        else:
-            carry += data  # amortised: a head trickling in is not copied again on every read
-            self._buf = carry
-        self._pos = 0
         try:
-            self._feed(data)
-            if self._closing:
-                self._carry = None
-            elif self._pos < len(self._buf):
-                self._keep_unaccounted(data, carry is not None)
-            else:
-                self._carry = None
+            if self._left:
+                rest = self._feed_length(data)
+                if not rest or self._closing:
+                    return messages, False, _EMPTY_TAIL
+                data = bytes(rest)  # a pipelined message after the body (no copy: bytes)
+            while True:
+                carry = self._carry
+                if carry is None:
+                    self._buf = data
+                else:
+                    carry += data  # amortised: a head trickling in is not copied on every read
+                    self._buf = carry
+                self._pos = 0
+                try:
+                    self._feed(data)
+                except HttpParserCallbackError as exc:
+                    if type(exc.__context__) is not _BodyFrom:
+                        raise
+                    # llhttp stopped after a head whose long body goes around it: the body
+                    # starts at _pos; a new llhttp parses whatever follows it.
+                    self._parser = self._new_parser()
+                    self._carry = None
+                    rest = self._feed_length(memoryview(self._buf)[self._pos :])
+                    if not rest or self._closing:
+                        break
+                    data = bytes(rest)
+                    continue
+                if self._closing:
+                    self._carry = None
+                elif self._pos < len(self._buf):
+                    self._keep_unaccounted(data, carry is not None)
+                else:
+                    self._carry = None
+                break
         except HttpParserUpgrade as exc:
             self._upgraded = True
             return messages, True, data[exc.args[0] :]
@@ -634,6 +664,42 @@ class _HttpParser(Generic[_MsgT]):
             self._buf = _EMPTY_TAIL  # do not keep the read alive while the connection idles
         self._heads += len(messages)
         return messages, False, _EMPTY_TAIL
+
+    @property
+    def in_long_body(self) -> bool:
+        """True while a long Content-Length body is received: `feed_body_view` may be used."""
+        return self._left > 0
+
+    def feed_body_view(
+        self, view: memoryview
+    ) -> tuple[list[tuple[_MsgT, StreamReader]], bool, bytes]:
+        """`feed_data` for a read that starts with body bytes (`in_long_body`), given as a view
+        of a receive buffer: only the body's part is copied out of it."""
+        if self._error is not None:
+            raise self._error
+        try:
+            rest = self._feed_length(view)
+        except Exception as exc:
+            raise self._fail(exc) from None
+        if rest and not self._closing:
+            return self.feed_data(bytes(rest))  # a pipelined message after the body
+        return [], False, _EMPTY_TAIL
+
+    def _feed_length(self, data: bytes | memoryview) -> bytes | memoryview:
+        """Feed the next bytes of a long Content-Length body straight to its sink (no llhttp
+        callbacks, no copy beyond the body's own); return what follows the body."""
+        left = self._left
+        sink = self._sink
+        assert sink is not None
+        if len(data) < left:
+            self._left = left - len(data)
+            sink.feed_data(data if type(data) is bytes else bytes(data))
+            return _EMPTY_TAIL
+        self._left = 0
+        piece = data[:left]
+        sink.feed_data(piece if type(piece) is bytes else bytes(piece))
+        self.on_message_complete()
+        return data[left:]
 
     @property
     def messages_before_error(self) -> list[tuple[_MsgT, StreamReader]]:
@@ -861,8 +927,14 @@ class _HttpParser(Generic[_MsgT]):
     def _check_start_line(self, line: bytearray) -> None:
         """Bound the start line still being received (requests: the target)."""
 
-    def _start_body(self, msg: _MsgT, body: int, compression: str | None) -> None:
-        """Queue ``msg`` with a new body stream (or EMPTY_PAYLOAD when ``body`` is none)."""
+    def _start_body(self, msg: _MsgT, body: int, compression: str | None, length: int = 0) -> None:
+        """Queue ``msg`` with a new body stream (or EMPTY_PAYLOAD when ``body`` is none).
+
+        A Content-Length body of which at least `_BYPASS_MIN` bytes are still to come after
+        this read is not left to llhttp (which would copy every piece into a new ``bytes`` and
+        call back for it): llhttp is stopped here, and `feed_data` hands the body's bytes to
+        its stream itself, then starts a new llhttp for what follows.
+        """
         self._body = body
         if body in (_NO_BODY, _DISCARD):
             self._messages.append((msg, EMPTY_PAYLOAD))
@@ -874,6 +946,9 @@ class _HttpParser(Generic[_MsgT]):
         self._payload = payload
         self._sink = sink
         self._messages.append((msg, payload))
+        if body == _LENGTH and length - (len(self._buf) - self._pos) >= _BYPASS_MIN:
+            self._left = length
+            raise _BodyFrom
 
     def _check_trailers(self, section: bytes) -> None:
         """Trailer fields are accepted, held to the header limits, then dropped."""
@@ -1110,7 +1185,7 @@ class RequestParser(_HttpParser[RawRequestMessage]):
         elif chunked:
             self._start_body(msg, _CHUNKED, compression)
         elif length > 0:
-            self._start_body(msg, _LENGTH, compression)
+            self._start_body(msg, _LENGTH, compression, length)
         else:
             self._messages.append((msg, EMPTY_PAYLOAD))
 
@@ -1308,4 +1383,4 @@ class ResponseParser(_HttpParser[RawResponseMessage]):
             body = _UNTIL_EOF
         else:
             body = _DISCARD
-        self._start_body(msg, body, compression)
+        self._start_body(msg, body, compression, length)

@@ -37,9 +37,9 @@ _EMPTY: Final = b""
 # upgrade, the connection is dropped).
 _MAX_TAIL: Final = 2**16
 
-# The transport reads into this buffer (see ResponseHandler.get_buffer): a bit under glibc's
-# 128 KiB mmap threshold, so that the bytes copied out of it come from the heap.
-_READ_BUFFER_SIZE: Final = 2**17 - 2**12
+# The transport reads into this buffer (see ResponseHandler.get_buffer); as large as the
+# reads of asyncio's own transports, since a download costs per read.
+_READ_BUFFER_SIZE: Final = 2**18
 
 
 class _ReadBuffer(threading.local):
@@ -336,7 +336,12 @@ class ResponseHandler(BaseProtocol, asyncio.BufferedProtocol):
         return _READ_BUFFER.view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(_READ_BUFFER.view[:nbytes].tobytes())
+        parser = self._parser
+        if parser is not None and parser.in_long_body:
+            # Body bytes first: the parser copies the body's part out of the buffer itself.
+            self._feed_parser(parser, _READ_BUFFER.view[:nbytes])
+        else:
+            self.data_received(_READ_BUFFER.view[:nbytes].tobytes())
 
     def data_received(self, data: bytes) -> None:
         if not data:
@@ -356,10 +361,16 @@ class ResponseHandler(BaseProtocol, asyncio.BufferedProtocol):
                     self.transport.close()  # nobody asked for this much
                     self._should_close = True
             return
+        self._feed_parser(parser, data)
+
+    def _feed_parser(self, parser: ResponseParser, data: bytes | memoryview) -> None:
         if self._read_timer is not None:
             self._last_data = self._loop.time()
         try:
-            messages, upgraded, tail = parser.feed_data(data)
+            if type(data) is memoryview:
+                messages, upgraded, tail = parser.feed_body_view(data)
+            else:
+                messages, upgraded, tail = parser.feed_data(data)
         except Exception as exc:
             # An HttpProcessingError (or a decoder's error): the parser already failed the
             # body being received with ClientPayloadError. A head completed in this same read
