@@ -2,7 +2,9 @@
 
 ``BENCH_FRAMEWORK`` picks the client (the suite runs the server on the same framework). For each
 message size, one connection sends a binary message and waits for its echo, over and over, for
-``--duration`` seconds. Each size reports round trips/s or ``{"error": "..."}``.
+``--duration`` seconds. Each size reports round trips/s or ``{"error": "..."}``, and
+``<size>_cpu_us``: the CPU time per round trip of this process plus, with ``--server-pid``, the
+server's.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import emit, load_framework, loop_factory
+from _common import cpu_seconds, emit, load_framework, loop_factory
 
 
-async def round_trips(aiohttp: Any, url: str, size: int, duration: float) -> float:
+async def round_trips(
+    aiohttp: Any, url: str, size: int, duration: float, server_pid: int
+) -> tuple[float, float]:
     payload = os.urandom(size)
     async with (
         aiohttp.ClientSession() as session,
@@ -34,6 +38,8 @@ async def round_trips(aiohttp: Any, url: str, size: int, duration: float) -> flo
             await ws.receive()
         count = 0
         t0 = time.perf_counter()
+        c0 = time.process_time()
+        s0 = cpu_seconds(server_pid) if server_pid else 0.0
         deadline = t0 + duration
         while True:
             for _ in range(16):
@@ -43,8 +49,9 @@ async def round_trips(aiohttp: Any, url: str, size: int, duration: float) -> flo
             now = time.perf_counter()
             if now >= deadline:
                 break
+        cpu = time.process_time() - c0 + (cpu_seconds(server_pid) - s0 if server_pid else 0.0)
         await ws.close()
-        return count / (now - t0)
+        return count / (now - t0), cpu / count * 1e6
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -55,8 +62,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         return {str(s): {"error": f"{type(exc).__name__}: {exc}"} for s in args.sizes}
     for size in args.sizes:
         try:
-            out[str(size)] = await asyncio.wait_for(
-                round_trips(aiohttp, args.url, size, args.duration), args.duration + 30
+            out[str(size)], out[f"{size}_cpu_us"] = await asyncio.wait_for(
+                round_trips(aiohttp, args.url, size, args.duration, args.server_pid),
+                args.duration + 30,
             )
         except TimeoutError:
             out[str(size)] = {"error": "timed out"}
@@ -70,6 +78,7 @@ def main() -> None:
     ap.add_argument("--url", required=True)
     ap.add_argument("--sizes", type=int, nargs="+", default=[16, 65536])
     ap.add_argument("--duration", type=float, default=3.0)
+    ap.add_argument("--server-pid", type=int, default=0)
     ap.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     args = ap.parse_args()
     with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:

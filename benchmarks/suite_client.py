@@ -1,10 +1,11 @@
-"""Client suite: aiohyper's ClientSession vs aiohttp's (and httpx for reference).
+"""Client suite: aiohyper's ClientSession vs aiohttp's (httpx, and the floor, for reference).
 
 Server side (core 0): nginx from a generated config in a temp dir (``/small`` and a 100 MiB
 ``/big`` file) when nginx is installed, else ``canned_server.py``; uploads always go to
 ``canned_server.py``, which reads the whole body before answering. Client side (core 1):
 ``bench_client.py`` in each framework's interpreter. httpx (a reference, not in the ratio) does a
-quarter of the GETs: it is far slower per request and the figure is a rate anyway.
+quarter of the GETs: it is far slower per request and the figure is a rate anyway. The floor
+(``raw asyncio``, ``bench_floor.py``) does the GETs and the download on bare asyncio protocols.
 
 Alone: ``uv run python benchmarks/suite_client.py [--rounds 3] [--quick]``.
 """
@@ -40,6 +41,7 @@ from _report import Metric, Results
 SUITE = "client"
 MiB = 1024 * 1024
 REFERENCE = "httpx"
+FLOOR = "raw asyncio"  # bench_floor.py: no framework (the GETs and the download only)
 
 NGINX_CONF = """\
 daemon off;
@@ -81,7 +83,13 @@ def metrics(opts: Namespace) -> dict[str, Metric]:
     return {
         "seq_get": Metric(SUITE, f"{n} sequential GETs, 1 keep-alive conn", "req/s"),
         "conc_get": Metric(SUITE, f"{n} GETs, concurrency 64, one session", "req/s"),
-        "download": Metric(SUITE, f"download {s['big'] // MiB} MiB", "MiB/s"),
+        "seq_get_cpu_us": Metric(
+            SUITE, "client CPU time per request, sequential", "µs", higher=False
+        ),
+        "conc_get_cpu_us": Metric(
+            SUITE, "client CPU time per request, concurrency 64", "µs", higher=False
+        ),
+        "download": Metric(SUITE, f"download {s['big'] // MiB} MiB (median of 5)", "MiB/s"),
         "upload": Metric(SUITE, f"upload 1 MiB x{s['uploads']}", "MiB/s"),
     }
 
@@ -131,18 +139,25 @@ def run_round(order: list[str], opts: Namespace, results: Results) -> None:
                     results.fail(m, fw, f"server: {exc}")
             return
         try:
-            for fw in [*order, REFERENCE]:
-                cmd = [
+            for fw in [*order, REFERENCE, FLOOR]:
+                if fw == FLOOR:
+                    cmd = [
+                        sys.executable, str(HERE / "bench_floor.py"),
+                        "--small", f"{get_url}/small", "--big", f"{get_url}/big",
+                        "--requests", str(s["requests"]), "--big-size", str(s["big"]),
+                    ]  # fmt: skip
+                else:
+                    cmd = [
                     python_for(fw), str(HERE / "bench_client.py"),
-                    "--small", f"{get_url}/small", "--big", f"{get_url}/big",
-                    "--upload", f"{upload_url}/upload",
-                    # httpx is ~10x slower per request: a quarter of the requests gives
-                    # the same rate in a bounded time.
-                    "--requests", str(s["requests"] // (4 if fw == REFERENCE else 1)),
-                    "--big-size", str(s["big"]),
-                    "--uploads", str(s["uploads"]),
-                    "--case-timeout", "60" if opts.quick else "180",
-                ]  # fmt: skip
+                        "--small", f"{get_url}/small", "--big", f"{get_url}/big",
+                        "--upload", f"{upload_url}/upload",
+                        # httpx is ~10x slower per request: a quarter of the requests gives
+                        # the same rate in a bounded time.
+                        "--requests", str(s["requests"] // (4 if fw == REFERENCE else 1)),
+                        "--big-size", str(s["big"]),
+                        "--uploads", str(s["uploads"]),
+                        "--case-timeout", "60" if opts.quick else "180",
+                    ]  # fmt: skip
                 try:
                     out = run_json(pinned(CLIENT_CPU, cmd), framework_env(fw), timeout=900)
                 except ChildError as exc:
@@ -150,6 +165,8 @@ def run_round(order: list[str], opts: Namespace, results: Results) -> None:
                         results.fail(m, fw, str(exc))
                     continue
                 for case, m in mets.items():
+                    if fw in (FLOOR, REFERENCE) and case not in out:
+                        continue  # (no upload floor; CPU times only from the frameworks)
                     value = out.get(case, {"error": "not run"})
                     if isinstance(value, dict):
                         results.fail(m, fw, str(value.get("error")))
