@@ -558,13 +558,17 @@ class RequestHandler(BaseProtocol):
                 _ConnectionDriver(self), context=self._context
             )
         loop = self._loop
-        try:
+        outer = asyncio.current_task(loop)
+        if outer is None:
             _enter_task(loop, task)
-        except RuntimeError:
+            try:
+                result = self._process(eager=True)
+            finally:
+                _leave_task(loop, task)
+        else:
             # Called from inside another task (a test feeding bytes, a transport calling back
             # synchronously): step out of it for the duration, as an eager task start does.
-            outer = asyncio.current_task(loop)
-            assert outer is not None
+            # (Asked first: a refused _enter_task formats both tasks' reprs into its error.)
             _leave_task(loop, outer)
             _enter_task(loop, task)
             try:
@@ -572,11 +576,6 @@ class RequestHandler(BaseProtocol):
             finally:
                 _leave_task(loop, task)
                 _enter_task(loop, outer)
-        else:
-            try:
-                result = self._process(eager=True)
-            finally:
-                _leave_task(loop, task)
         if result is not _IDLE:
             # The handler waits: its coroutine moves into the connection task.
             self._handoff = result
