@@ -472,3 +472,51 @@ async def test_partial_head_after_a_response_is_not_pooled() -> None:
     _, payload = await proto.read()
     assert await payload.read() == b"hello"
     assert proto.should_close
+
+
+def feed_buffered(proto: ResponseHandler, data: bytes) -> None:
+    """Deliver ``data`` as a BufferedProtocol transport does: into the lent buffer."""
+    while data:
+        buf = proto.get_buffer(-1)
+        n = min(len(buf), len(data))
+        buf[:n] = data[:n]
+        proto.buffer_updated(n)
+        data = data[n:]
+
+
+async def test_long_body_through_the_receive_buffer() -> None:
+    """A long Content-Length body arrives as views of the shared receive buffer: every chunk
+    the reader gets must be its own bytes (the buffer is overwritten by the next read)."""
+    body = bytes(range(256)) * 2048  # 512 KiB: two reads past the head's
+    proto, _ = make_proto()
+    feed_buffered(proto, b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body[:7])
+    msg, payload = await proto.read()
+    assert msg.code == 200
+    chunks = [payload.read_nowait()]
+    feed_buffered(proto, body[7:300_000])
+    chunks.append(payload.read_nowait())
+    feed_buffered(proto, body[300_000:] + b"HTTP/1.1 204 No Content\r\n\r\n")
+    chunks.append(payload.read_nowait())
+    assert all(type(c) is bytes for c in chunks)
+    assert b"".join(chunks) == body
+    assert payload.is_eof()
+    nxt, nxt_payload = await proto.read()
+    assert nxt.code == 204 and nxt_payload is EMPTY_PAYLOAD
+
+
+async def test_corrupt_long_gzip_body_is_answered_once() -> None:
+    junk = b"\x1f\x8b" + bytes(100_000)
+    proto, transport = make_proto()
+    feed_buffered(
+        proto,
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(junk),
+    )
+    _, payload = await proto.read()
+    feed_buffered(proto, junk)
+    with pytest.raises(ClientPayloadError):
+        await payload.read()
+    assert transport.closed
+    # The failed read completed no new head: nothing else is queued for the next reader.
+    with pytest.raises(Exception) as info:
+        await asyncio.wait_for(proto.read(), 1)
+    assert not isinstance(info.value, TimeoutError)

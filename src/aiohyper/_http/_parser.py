@@ -677,6 +677,7 @@ class _HttpParser(Generic[_MsgT]):
         of a receive buffer: only the body's part is copied out of it."""
         if self._error is not None:
             raise self._error
+        self._messages = []  # none complete in this read unless feed_data below finds some
         try:
             rest = self._feed_length(view)
         except Exception as exc:
