@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -212,6 +212,32 @@ def framework_env(framework: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ, BENCH_FRAMEWORK=framework)
     env.update(extra)
     return env
+
+
+async def timed_round_trips(
+    round_trip: Callable[[], Awaitable[object]], duration: float, server_pid: int = 0
+) -> tuple[float, float]:
+    """Run ``round_trip()`` over and over for ``duration`` seconds, after 50 for warm-up.
+
+    Returns round trips per second and the CPU time per round trip (µs) of this process plus,
+    with ``server_pid``, of the server. The frameworks and the floor are timed by this same loop.
+    """
+    for _ in range(50):
+        await round_trip()
+    count = 0
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    s0 = cpu_seconds(server_pid) if server_pid else 0.0
+    deadline = t0 + duration
+    while True:
+        for _ in range(16):
+            await round_trip()
+        count += 16
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+    cpu = time.process_time() - c0 + (cpu_seconds(server_pid) - s0 if server_pid else 0.0)
+    return count / (now - t0), cpu / count * 1e6
 
 
 def cpu_seconds(pid: int) -> float:

@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import cpu_seconds, emit
+from _common import emit, timed_round_trips
 
 MiB = 1024 * 1024
 CONCURRENCY = 64
@@ -169,23 +169,10 @@ async def ws_round_trips(
         transport.write(frame)
         await proto.done
 
-    for _ in range(50):
-        await round_trip()
-    count = 0
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    s0 = cpu_seconds(server_pid) if server_pid else 0.0
-    deadline = t0 + duration
-    while True:
-        for _ in range(16):
-            await round_trip()
-        count += 16
-        now = time.perf_counter()
-        if now >= deadline:
-            break
-    cpu = time.process_time() - c0 + (cpu_seconds(server_pid) - s0 if server_pid else 0.0)
-    transport.close()
-    return count / (now - t0), cpu / count * 1e6
+    try:
+        return await timed_round_trips(round_trip, duration, server_pid)
+    finally:
+        transport.close()
 
 
 async def serve_echo() -> None:

@@ -13,12 +13,11 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import cpu_seconds, emit, load_framework, loop_factory
+from _common import emit, load_framework, loop_factory, timed_round_trips
 
 
 async def round_trips(
@@ -33,25 +32,14 @@ async def round_trips(
         msg = await ws.receive()
         if msg.type != aiohttp.WSMsgType.BINARY or msg.data != payload:
             raise RuntimeError(f"bad echo: {msg.type!r}")
-        for _ in range(50):  # warm-up
+
+        async def round_trip() -> None:
             await ws.send_bytes(payload)
             await ws.receive()
-        count = 0
-        t0 = time.perf_counter()
-        c0 = time.process_time()
-        s0 = cpu_seconds(server_pid) if server_pid else 0.0
-        deadline = t0 + duration
-        while True:
-            for _ in range(16):
-                await ws.send_bytes(payload)
-                await ws.receive()
-            count += 16
-            now = time.perf_counter()
-            if now >= deadline:
-                break
-        cpu = time.process_time() - c0 + (cpu_seconds(server_pid) - s0 if server_pid else 0.0)
+
+        result = await timed_round_trips(round_trip, duration, server_pid)
         await ws.close()
-        return count / (now - t0), cpu / count * 1e6
+        return result
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
