@@ -666,6 +666,12 @@ class _HttpParser(Generic[_MsgT]):
         return messages, False, _EMPTY_TAIL
 
     @property
+    def holds_partial_message(self) -> bool:
+        """True when bytes of a message not yet complete (a head, a chunk-size line, trailers)
+        are kept for the next read."""
+        return bool(self._carry)
+
+    @property
     def in_long_body(self) -> bool:
         """True while a long Content-Length body is received: `feed_body_view` may be used."""
         return self._left > 0

@@ -507,8 +507,7 @@ def _holds_partial_message(parser: ResponseParser | None) -> bool:
     """Whether ``parser`` keeps the start of a message it has not completed (e.g. a head that
     came after a whole response): on a client connection with no response outstanding, such
     bytes were never asked for, and the next response would be parsed after them."""
-    # The parser's carry of unaccounted bytes; it has no public accessor (yet).
-    return parser is not None and bool(getattr(parser, "_carry", None))
+    return parser is not None and parser.holds_partial_message
 
 
 def _as_client_error(exc: BaseException | None) -> BaseException:
